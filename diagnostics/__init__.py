@@ -1,0 +1,1 @@
+"""Strategy diagnostics: questionnaires, runs, scoring, recommendations and data checks."""

@@ -1,0 +1,1 @@
+"""Metric catalogue, measurements, periods, rollups, derived formulas and ingest."""

@@ -1,0 +1,1 @@
+"""Plans (KPI trees, targets, milestones, funnels), templates, scorecards and bottleneck reports."""
