@@ -1,0 +1,1 @@
+"""Tenancy (users, consultancies, clients, roles, keys) and the per-client platform pieces."""
