@@ -1,0 +1,24 @@
+"""Suite-wide fixtures. The suite runs against real PostgreSQL and Redis (``make test``)."""
+
+import pytest
+from django.conf import settings
+
+
+def pytest_configure(config):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine or settings.CELERY_TASK_ALWAYS_EAGER:
+        raise pytest.UsageError(
+            "The tests need real PostgreSQL and Redis: run `make test` "
+            "(or set DATABASE_URL and REDIS_URL yourself)."
+        )
+
+
+@pytest.fixture(autouse=True)
+def _test_friendly_settings(settings):
+    # Hashing with production cost would dominate the suite's run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The manifest storage needs collectstatic to have run; tests render from the app dirs.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
