@@ -4,15 +4,28 @@ The user model is custom from the first migration: people sign in with their e-m
 A consultancy is the SaaS account; its members hold one role each.
 """
 
+import re
 import uuid
+import zoneinfo
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def validate_timezone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+def validate_currency(value):
+    if not re.fullmatch(r"[A-Z]{3}", value or ""):
+        raise ValidationError(_("Give a three-letter ISO 4217 code such as JPY or USD."))
 
 
 class UserManager(BaseUserManager):
@@ -84,8 +97,12 @@ class Consultancy(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
-    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Tokyo")
-    currency = models.CharField(_("currency"), max_length=3, default="JPY")
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Tokyo", validators=[validate_timezone]
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, default="JPY", validators=[validate_currency]
+    )
     status_tolerance = models.DecimalField(
         _("status tolerance"),
         max_digits=4,
@@ -129,3 +146,199 @@ class ConsultancyMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_role_display()} @ {self.consultancy}"
+
+
+class Client(models.Model):
+    """A client company a consultancy advises. Every client-owned row carries its id."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        ARCHIVED = "archived", _("Archived")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    consultancy = models.ForeignKey(Consultancy, on_delete=models.PROTECT, related_name="clients")
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=60)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    business_model = models.CharField(_("business model"), max_length=100, blank=True)
+    currency = models.CharField(
+        _("currency"), max_length=3, default="JPY", validators=[validate_currency]
+    )
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Tokyo", validators=[validate_timezone]
+    )
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        _("fiscal year starts in month"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["consultancy", "slug"], name="client_slug_unique"),
+            models.CheckConstraint(
+                condition=models.Q(fiscal_year_start_month__gte=1)
+                & models.Q(fiscal_year_start_month__lte=12),
+                name="client_fiscal_month_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ClientAssignment(models.Model):
+    """A consultant of the client's consultancy who works on (and so sees) this client."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assignments")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="client_assignments")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consultant assignment")
+        verbose_name_plural = _("consultant assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "user"], name="client_assignment_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.client}"
+
+    def clean(self):
+        super().clean()
+        if self.client_id and self.user_id:
+            member = ConsultancyMembership.objects.filter(
+                consultancy_id=self.client.consultancy_id, user_id=self.user_id
+            ).exists()
+            if not member:
+                raise ValidationError(
+                    {"user": _("Only members of the client's consultancy can be assigned.")}
+                )
+
+
+class ClientMembership(models.Model):
+    """A person on the client's side who reads (viewer) or also writes (editor) its data."""
+
+    class Role(models.TextChoices):
+        VIEWER = "viewer", _("Viewer")
+        EDITOR = "editor", _("Editor")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="client_memberships")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("client membership")
+        verbose_name_plural = _("client memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "user"], name="client_membership_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} @ {self.client}"
+
+
+class ApiKey(models.Model):
+    """A partner tool's key. Only a hash of the secret is kept; the key is shown once.
+
+    The key reads ``wp_<prefix>_<secret>``: the prefix finds the row, the secret is compared
+    with the stored SHA-256 in constant time. A fast hash is right here because the secret is
+    256 random bits, not a password a person chose.
+    """
+
+    class Scopes(models.TextChoices):
+        READ = "read", _("read")
+        READ_WRITE = "read,write", _("read, write")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    consultancy = models.ForeignKey(Consultancy, on_delete=models.CASCADE, related_name="api_keys")
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for a key that covers every client of the consultancy."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.CharField(_("scopes"), max_length=20, choices=Scopes.choices)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} (wp_{self.prefix}_…)"
+
+    def clean(self):
+        super().clean()
+        if (
+            self.client_id
+            and self.consultancy_id
+            and self.client.consultancy_id != self.consultancy_id
+        ):
+            raise ValidationError({"client": _("The client belongs to another consultancy.")})
+
+    @property
+    def can_write(self) -> bool:
+        return self.scopes == self.Scopes.READ_WRITE
+
+    def is_usable(self, now) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class AuditLogEntry(models.Model):
+    """Who changed what, when, from which key or user. Written by the services that change it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    consultancy = models.ForeignKey(Consultancy, on_delete=models.CASCADE, related_name="audit_log")
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_log"
+    )
+    actor_user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept as text too, so the entry still says who it was after the user or key is gone.
+    actor_label = models.CharField(_("actor"), max_length=254)
+    action = models.CharField(_("action"), max_length=64)
+    object_type = models.CharField(_("object type"), max_length=64)
+    object_id = models.CharField(_("object id"), max_length=64)
+    object_repr = models.CharField(_("object"), max_length=200)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["consultancy", "-at"], name="audit_consultancy_at"),
+            models.Index(fields=["client", "-at"], name="audit_client_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"

@@ -1,0 +1,354 @@
+"""Writes for tenancy: consultancies, clients, people and keys — each with its audit entry.
+
+Every function takes keyword arguments, owns its transaction and records who did it. ``actor`` is
+the acting principal, or None for the operator at the command line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from clients.models import (
+    ApiKey,
+    AuditLogEntry,
+    Client,
+    ClientAssignment,
+    ClientMembership,
+    Consultancy,
+    ConsultancyMembership,
+    User,
+)
+from clients.principals import Principal
+
+API_KEY_PREFIX = "wp"
+# last_used_at is informational; refreshing it at most this often keeps a partner's request
+# storm from turning every read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+CLIENT_FIELDS = (
+    "name",
+    "slug",
+    "industry",
+    "business_model",
+    "currency",
+    "timezone",
+    "fiscal_year_start_month",
+    "status",
+)
+
+
+# --- audit --------------------------------------------------------------------------------------
+
+
+def _json_safe(data):
+    return None if data is None else json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def snapshot(obj, fields) -> dict:
+    return _json_safe({name: getattr(obj, name) for name in fields})
+
+
+def audit_record(
+    *,
+    actor: Principal | None,
+    action: str,
+    obj,
+    consultancy: Consultancy,
+    client: Client | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditLogEntry:
+    return AuditLogEntry.objects.create(
+        consultancy=consultancy,
+        client=client,
+        actor_user=actor.user if actor else None,
+        actor_api_key=actor.api_key if actor else None,
+        actor_label=actor.label if actor else "system (manage.py)",
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        before=_json_safe(before),
+        after=_json_safe(after),
+    )
+
+
+# --- people -------------------------------------------------------------------------------------
+
+
+def user_get_or_create(*, email: str, password: str | None = None, full_name: str = "") -> User:
+    """The user with this e-mail; created (password unusable when none is given) if missing."""
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is not None:
+        return user
+    user = User(email=User.objects.normalize_email(email.strip()).lower(), full_name=full_name)
+    user.set_password(password)  # None gives an unusable password: set one by password reset
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+@transaction.atomic
+def consultancy_create(
+    *,
+    name: str,
+    slug: str,
+    owner_email: str,
+    owner_password: str | None,
+    timezone_name: str = "Asia/Tokyo",
+    currency: str = "JPY",
+    actor: Principal | None = None,
+) -> Consultancy:
+    consultancy = Consultancy(name=name, slug=slug, timezone=timezone_name, currency=currency)
+    consultancy.full_clean()
+    consultancy.save()
+    audit_record(
+        actor=actor,
+        action="consultancy.created",
+        obj=consultancy,
+        consultancy=consultancy,
+        after=snapshot(consultancy, ["name", "slug", "timezone", "currency"]),
+    )
+    owner = user_get_or_create(email=owner_email, password=owner_password)
+    consultancy_member_set(
+        consultancy=consultancy, user=owner, role=ConsultancyMembership.Role.OWNER, actor=actor
+    )
+    return consultancy
+
+
+@transaction.atomic
+def consultancy_member_set(
+    *, consultancy: Consultancy, user: User, role: str, actor: Principal | None
+) -> ConsultancyMembership:
+    """Give the user this role in the consultancy (members sign in to the admin)."""
+    if role not in ConsultancyMembership.Role.values:
+        raise ValidationError({"role": f"Unknown consultancy role {role!r}."})
+    membership = ConsultancyMembership.objects.filter(consultancy=consultancy, user=user).first()
+    before = snapshot(membership, ["role"]) if membership else None
+    if membership is None:
+        membership = ConsultancyMembership(consultancy=consultancy, user=user)
+    membership.role = role
+    membership.save()
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    audit_record(
+        actor=actor,
+        action="consultancy_membership.updated" if before else "consultancy_membership.created",
+        obj=membership,
+        consultancy=consultancy,
+        before=before,
+        after={"user": user.email, "role": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def consultancy_member_remove(*, membership: ConsultancyMembership, actor: Principal | None):
+    consultancy, user = membership.consultancy, membership.user
+    ClientAssignment.objects.filter(user=user, client__consultancy=consultancy).delete()
+    audit_record(
+        actor=actor,
+        action="consultancy_membership.deleted",
+        obj=membership,
+        consultancy=consultancy,
+        before={"user": user.email, "role": membership.role},
+    )
+    membership.delete()
+
+
+@transaction.atomic
+def client_assign(*, client: Client, user: User, actor: Principal | None) -> ClientAssignment:
+    """Assign a consultant of the client's consultancy to the client."""
+    assignment = ClientAssignment.objects.filter(client=client, user=user).first()
+    if assignment is None:
+        assignment = ClientAssignment(client=client, user=user)
+        assignment.full_clean()
+        assignment.save()
+        audit_record(
+            actor=actor,
+            action="client_assignment.created",
+            obj=assignment,
+            consultancy=client.consultancy,
+            client=client,
+            after={"user": user.email},
+        )
+    return assignment
+
+
+@transaction.atomic
+def client_member_set(
+    *, client: Client, user: User, role: str, actor: Principal | None
+) -> ClientMembership:
+    if role not in ClientMembership.Role.values:
+        raise ValidationError({"role": f"Unknown client role {role!r}."})
+    membership = ClientMembership.objects.filter(client=client, user=user).first()
+    before = snapshot(membership, ["role"]) if membership else None
+    if membership is None:
+        membership = ClientMembership(client=client, user=user)
+    membership.role = role
+    membership.save()
+    audit_record(
+        actor=actor,
+        action="client_membership.updated" if before else "client_membership.created",
+        obj=membership,
+        consultancy=client.consultancy,
+        client=client,
+        before=before,
+        after={"user": user.email, "role": role},
+    )
+    return membership
+
+
+# --- clients ------------------------------------------------------------------------------------
+
+
+def _client_validate(client: Client) -> None:
+    taken = (
+        Client.objects.filter(consultancy_id=client.consultancy_id, slug=client.slug)
+        .exclude(pk=client.pk)
+        .exists()
+    )
+    if taken:
+        raise ValidationError({"slug": f"The consultancy already has a client {client.slug!r}."})
+    client.full_clean()
+
+
+@transaction.atomic
+def client_create(*, consultancy: Consultancy, actor: Principal | None, **fields) -> Client:
+    unknown = set(fields) - set(CLIENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown client fields: {sorted(unknown)}")
+    fields.setdefault("currency", consultancy.currency)
+    fields.setdefault("timezone", consultancy.timezone)
+    client = Client(consultancy=consultancy, **fields)
+    _client_validate(client)
+    client.save()
+    audit_record(
+        actor=actor,
+        action="client.created",
+        obj=client,
+        consultancy=consultancy,
+        client=client,
+        after=snapshot(client, CLIENT_FIELDS),
+    )
+    return client
+
+
+@transaction.atomic
+def client_update(*, client: Client, actor: Principal | None, **fields) -> Client:
+    unknown = set(fields) - set(CLIENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown client fields: {sorted(unknown)}")
+    before = snapshot(client, fields)
+    for name, value in fields.items():
+        setattr(client, name, value)
+    _client_validate(client)
+    after = snapshot(client, fields)
+    if after != before:
+        client.save()
+        audit_record(
+            actor=actor,
+            action="client.updated",
+            obj=client,
+            consultancy=client.consultancy,
+            client=client,
+            before={k: v for k, v in before.items() if after[k] != v},
+            after={k: v for k, v in after.items() if before[k] != v},
+        )
+    return client
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    consultancy: Consultancy,
+    name: str,
+    scopes: str,
+    client: Client | None = None,
+    expires_at: datetime | None = None,
+    actor: Principal | None,
+) -> tuple[ApiKey, str]:
+    """Make a key; returns it with the plain key, which is never stored nor shown again."""
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(
+        consultancy=consultancy,
+        client=client,
+        name=name,
+        prefix=prefix,
+        secret_hash=_hash_secret(secret),
+        scopes=scopes,
+        expires_at=expires_at,
+        created_by=actor.user if actor else None,
+    )
+    key.full_clean()
+    key.save()
+    audit_record(
+        actor=actor,
+        action="api_key.created",
+        obj=key,
+        consultancy=consultancy,
+        client=client,
+        after={
+            "name": name,
+            "prefix": prefix,
+            "scopes": scopes,
+            "client": str(client.pk) if client else None,
+            "expires_at": expires_at,
+        },
+    )
+    return key, f"{API_KEY_PREFIX}_{prefix}_{secret}"
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, actor: Principal | None) -> ApiKey:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action="api_key.revoked",
+            obj=api_key,
+            consultancy=api_key.consultancy,
+            client=api_key.client,
+            after={"revoked_at": api_key.revoked_at},
+        )
+    return api_key
+
+
+def api_key_authenticate(raw_key: str) -> ApiKey | None:
+    """The usable key this string is, or None. Constant-time on the secret."""
+    from clients.selectors import api_key_by_prefix
+
+    label, _, rest = raw_key.strip().partition("_")
+    prefix, _, secret = rest.partition("_")
+    if label != API_KEY_PREFIX or not prefix or not secret:
+        return None
+    key = api_key_by_prefix(prefix)
+    # Hash even when no row matched, so the answer takes as long either way.
+    presented = _hash_secret(secret)
+    if key is None or not hmac.compare_digest(presented, key.secret_hash):
+        return None
+    now = timezone.now()
+    if not key.is_usable(now):
+        return None
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key
