@@ -2,14 +2,20 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from clients import api as clients_api
+from clients.problems import api_not_found, api_server_error
 from clients.views import home
 from config.health import healthz, readyz
+
+API_PREFIX = "/api/"
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
+    *clients_api.urlpatterns,
 ]
 
 urlpatterns = [
@@ -21,3 +27,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api-v1"))),
 ]
+
+
+def handler404(request, exception):
+    if request.path.startswith(API_PREFIX):
+        return api_not_found(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    if request.path.startswith(API_PREFIX):
+        return api_server_error(request)
+    return defaults.server_error(request)

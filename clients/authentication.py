@@ -1,0 +1,40 @@
+"""DRF authentication by partner API key: ``Authorization: Api-Key <key>``."""
+
+from rest_framework import authentication, exceptions
+
+from clients.services import api_key_authenticate
+
+SCHEME = "Api-Key"
+
+
+class ApiKeyUser:
+    """What ``request.user`` is for a key: authenticated, but never a person or staff."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    pk = id = None
+
+    def __init__(self, api_key):
+        self.api_key = api_key
+
+    def __str__(self):
+        return f"API key wp_{self.api_key.prefix}"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        scheme, _, raw_key = header.partition(" ")
+        if scheme.lower() != SCHEME.lower():
+            return None  # not ours: the session (or nobody) may still authenticate
+        api_key = api_key_authenticate(raw_key) if raw_key.strip() else None
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.")
+        return ApiKeyUser(api_key), api_key
+
+    def authenticate_header(self, request):
+        # Makes unauthenticated requests 401 (not 403) with WWW-Authenticate: Api-Key.
+        return SCHEME
