@@ -13,6 +13,13 @@ from django.db import transaction
 
 DEMO_CONSULTANCY_SLUG = "demo"
 DEMO_OWNER_EMAIL = "owner@demo.waypoint.test"
+DEMO_CONSULTANT_EMAIL = "consultant@demo.waypoint.test"
+DEMO_CLIENT_VIEWER_EMAIL = "viewer@sakura.waypoint.test"
+DEMO_CLIENTS = [
+    # slug, name, industry, business model
+    ("sakura-cafe", "Sakura Cafe Group", "Food service", "B2C stores and online shop"),
+    ("nimbus-saas", "Nimbus Cloud", "Software", "B2B SaaS"),
+]
 # A fixed, printed password is the point of a local demo; WAYPOINT_DEMO_PASSWORD overrides it.
 DEFAULT_DEMO_PASSWORD = "waypoint-demo"  # noqa: S105
 
@@ -52,6 +59,7 @@ def demo_load(*, password: str | None = None) -> DemoContext:
 
 def consultancy_with_owner(context: DemoContext) -> None:
     from clients.models import Consultancy, ConsultancyMembership, User
+    from clients.services import consultancy_member_set
 
     consultancy, _ = Consultancy.objects.update_or_create(
         slug=DEMO_CONSULTANCY_SLUG,
@@ -63,13 +71,71 @@ def consultancy_with_owner(context: DemoContext) -> None:
     elif not owner.check_password(context.password):
         owner.set_password(context.password)
     owner.full_name = "Demo Owner"
-    # Until the consultancy-scoped admin exists the demo owner needs superuser rights to see it.
-    owner.is_staff = owner.is_superuser = owner.is_active = True
+    owner.is_active = True
+    owner.is_superuser = False  # an owner sees their consultancy, not the platform
     owner.save()
-    ConsultancyMembership.objects.update_or_create(
-        consultancy=consultancy,
-        user=owner,
-        defaults={"role": ConsultancyMembership.Role.OWNER},
-    )
+    if not ConsultancyMembership.objects.filter(consultancy=consultancy, user=owner).exists():
+        consultancy_member_set(
+            consultancy=consultancy, user=owner, role=ConsultancyMembership.Role.OWNER, actor=None
+        )
     context.objects["consultancy"] = consultancy
     context.logins.append(("consultancy owner", owner.email, context.password))
+
+
+def _demo_user(email: str, full_name: str, password: str):
+    from clients.services import user_get_or_create
+
+    user = user_get_or_create(email=email, password=password, full_name=full_name)
+    if not user.check_password(password):
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user
+
+
+def clients_and_people(context: DemoContext) -> None:
+    """Two clients, a consultant assigned to one, a client user of the other: one of each role."""
+    from clients.models import Client, ClientAssignment, ClientMembership, ConsultancyMembership
+    from clients.services import (
+        client_assign,
+        client_create,
+        client_member_set,
+        consultancy_member_set,
+    )
+
+    consultancy = context.objects["consultancy"]
+    clients = {}
+    for slug, name, industry, business_model in DEMO_CLIENTS:
+        client = Client.objects.filter(consultancy=consultancy, slug=slug).first()
+        if client is None:
+            client = client_create(
+                consultancy=consultancy,
+                actor=None,
+                slug=slug,
+                name=name,
+                industry=industry,
+                business_model=business_model,
+            )
+        clients[slug] = client
+    context.objects["clients"] = clients
+
+    consultant = _demo_user(DEMO_CONSULTANT_EMAIL, "Demo Consultant", context.password)
+    if not ConsultancyMembership.objects.filter(consultancy=consultancy, user=consultant).exists():
+        consultancy_member_set(
+            consultancy=consultancy,
+            user=consultant,
+            role=ConsultancyMembership.Role.CONSULTANT,
+            actor=None,
+        )
+    if not ClientAssignment.objects.filter(client=clients["nimbus-saas"], user=consultant).exists():
+        client_assign(client=clients["nimbus-saas"], user=consultant, actor=None)
+    context.logins.append(("consultant (Nimbus)", consultant.email, context.password))
+
+    viewer = _demo_user(DEMO_CLIENT_VIEWER_EMAIL, "Sakura Viewer", context.password)
+    if not ClientMembership.objects.filter(client=clients["sakura-cafe"], user=viewer).exists():
+        client_member_set(
+            client=clients["sakura-cafe"],
+            user=viewer,
+            role=ClientMembership.Role.VIEWER,
+            actor=None,
+        )
+    context.logins.append(("client viewer (Sakura)", viewer.email, context.password))

@@ -14,4 +14,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo consultancy: {consultancy.name} ({consultancy.id})")
         self.stdout.write("Logins to try (at /accounts/login/):")
         for role, email, password in context.logins:
-            self.stdout.write(f"  {role:<20} {email}  /  {password}")
+            self.stdout.write(f"  {role:<24} {email}  /  {password}")
