@@ -1,11 +1,39 @@
-"""Admin for users and consultancies."""
+"""The consultants' admin for tenancy: consultancies, clients, people, keys and the audit log.
 
-from django.contrib import admin
+Every class goes through ``admin_scoping``; writes go through ``clients.services`` so that they
+land in the audit log.
+"""
+
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Consultancy, ConsultancyMembership, User
+from clients import services
+from clients.admin_scoping import ConsultancyScopedAdmin, TenantScopedAdmin, principal_of
+from clients.models import (
+    ApiKey,
+    AuditLogEntry,
+    Client,
+    ClientAssignment,
+    ClientMembership,
+    Consultancy,
+    ConsultancyMembership,
+    User,
+)
+from clients.principals import Action
+from clients.selectors import clients_visible_to, consultancies_managed_by, consultancies_of
+
+
+def _mark_saved(obj, saved):
+    """Point the admin's unsaved instance at the row a service created (for the redirect/log)."""
+    obj.pk = saved.pk
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+# --- users (platform operators only) ----------------------------------------------------------
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -22,6 +50,8 @@ class UserEditForm(UserChangeForm):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """People are added by consultancies through their memberships; this page is the operator's."""
+
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ["email"]
@@ -41,16 +71,308 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
     ]
 
+    def has_module_permission(self, request):
+        return request.user.is_superuser
 
-class ConsultancyMembershipInline(admin.TabularInline):
-    model = ConsultancyMembership
-    extra = 0
-    autocomplete_fields = ["user"]
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+# --- consultancies and clients ----------------------------------------------------------------
 
 
 @admin.register(Consultancy)
-class ConsultancyAdmin(admin.ModelAdmin):
+class ConsultancyAdmin(ConsultancyScopedAdmin):
+    consultancy_path = ""
     list_display = ["name", "slug", "currency", "timezone", "status_tolerance"]
     search_fields = ["name", "slug"]
+    view_action = Action.READ
+
+    def scope_queryset(self, request, queryset):
+        return queryset.filter(pk__in=consultancies_of(principal_of(request)).values("pk"))
+
+    def object_actions(self, request, obj):
+        principal = principal_of(request)
+        if consultancies_managed_by(principal, Action.MANAGE_ACCESS).filter(pk=obj.pk).exists():
+            return frozenset({Action.READ, Action.MANAGE_ACCESS})
+        if consultancies_of(principal).filter(pk=obj.pk).exists():
+            return frozenset({Action.READ})
+        return frozenset()
+
+    def may_on_some(self, request, action):
+        if action == Action.READ:
+            return self.is_member(request)
+        return super().may_on_some(request, action)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["slug"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(Client)
+class ClientAdmin(TenantScopedAdmin):
+    client_path = ""
+    change_action = add_action = Action.MANAGE_CLIENTS
+    list_display = ["name", "consultancy", "industry", "status", "updated_at"]
+    list_filter = ["status"]
+    list_select_related = ["consultancy"]
+    search_fields = ["name", "slug", "industry"]
+    fields = ["consultancy", *services.CLIENT_FIELDS]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [ConsultancyMembershipInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["consultancy"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a client deletes its history; consultancies archive instead.
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in services.CLIENT_FIELDS}
+        if change:
+            stored = Client.objects.get(pk=obj.pk)
+            services.client_update(client=stored, actor=principal_of(request), **fields)
+        else:
+            created = services.client_create(
+                consultancy=form.cleaned_data["consultancy"], actor=principal_of(request), **fields
+            )
+            _mark_saved(obj, created)
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+class _PersonForm(forms.ModelForm):
+    """Adds a person by e-mail: an existing user is reused, a new one sets a password by reset."""
+
+    email = forms.EmailField(label=_("E-mail address"))
+    full_name = forms.CharField(label=_("Full name"), required=False)
+
+
+@admin.register(ConsultancyMembership)
+class ConsultancyMembershipAdmin(ConsultancyScopedAdmin):
+    list_display = ["user", "consultancy", "role", "created_at"]
+    list_filter = ["role"]
+    list_select_related = ["user", "consultancy"]
+    search_fields = ["user__email", "user__full_name"]
+
+    class AddForm(_PersonForm):
+        class Meta:
+            model = ConsultancyMembership
+            fields = ["consultancy", "email", "full_name", "role"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.AddForm
+            kwargs["fields"] = ["consultancy", "email", "full_name", "role"]
+        else:
+            kwargs["fields"] = ["role"]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "consultancy"] if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["consultancy", "email", "full_name", "role"]
+        return ["user", "consultancy", "role"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            user, consultancy = obj.user, obj.consultancy
+        else:
+            consultancy = form.cleaned_data["consultancy"]
+            user = services.user_get_or_create(
+                email=form.cleaned_data["email"], full_name=form.cleaned_data["full_name"]
+            )
+        saved = services.consultancy_member_set(
+            consultancy=consultancy,
+            user=user,
+            role=form.cleaned_data["role"],
+            actor=principal_of(request),
+        )
+        _mark_saved(obj, saved)
+
+    def delete_model(self, request, obj):
+        services.consultancy_member_remove(membership=obj, actor=principal_of(request))
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            self.delete_model(request, membership)
+
+
+@admin.register(ClientMembership)
+class ClientMembershipAdmin(ConsultancyScopedAdmin):
+    consultancy_path = "client__consultancy"
+    list_display = ["user", "client", "role", "created_at"]
+    list_filter = ["role"]
+    list_select_related = ["user", "client"]
+    search_fields = ["user__email", "client__name"]
+
+    class AddForm(_PersonForm):
+        class Meta:
+            model = ClientMembership
+            fields = ["client", "email", "full_name", "role"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.AddForm
+            kwargs["fields"] = ["client", "email", "full_name", "role"]
+        else:
+            kwargs["fields"] = ["role"]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "client"] if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["client", "email", "full_name", "role"]
+        return ["user", "client", "role"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            user, client = obj.user, obj.client
+        else:
+            client = form.cleaned_data["client"]
+            user = services.user_get_or_create(
+                email=form.cleaned_data["email"], full_name=form.cleaned_data["full_name"]
+            )
+        saved = services.client_member_set(
+            client=client, user=user, role=form.cleaned_data["role"], actor=principal_of(request)
+        )
+        _mark_saved(obj, saved)
+
+
+@admin.register(ClientAssignment)
+class ClientAssignmentAdmin(ConsultancyScopedAdmin):
+    consultancy_path = "client__consultancy"
+    list_display = ["user", "client", "created_at"]
+    list_select_related = ["user", "client"]
+    search_fields = ["user__email", "client__name"]
+    fields = ["client", "user"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and not request.user.is_superuser:
+            managed = consultancies_managed_by(principal_of(request), Action.MANAGE_ACCESS)
+            kwargs["queryset"] = User.objects.filter(
+                consultancy_memberships__consultancy__in=managed,
+                consultancy_memberships__role=ConsultancyMembership.Role.CONSULTANT,
+            ).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        saved = services.client_assign(
+            client=obj.client, user=obj.user, actor=principal_of(request)
+        )
+        _mark_saved(obj, saved)
+
+
+# --- keys and the audit log -------------------------------------------------------------------
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ConsultancyScopedAdmin):
+    list_display = [
+        "name",
+        "key_prefix",
+        "consultancy",
+        "client",
+        "scopes",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
+    list_filter = ["scopes"]
+    list_select_related = ["consultancy", "client"]
+    search_fields = ["name", "prefix"]
+    actions = ["revoke"]
+
+    @admin.display(description=_("key"))
+    def key_prefix(self, obj):
+        return f"wp_{obj.prefix}_…"
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["consultancy", "client", "name", "scopes", "expires_at"]
+        return [
+            "name",
+            "key_prefix",
+            "consultancy",
+            "client",
+            "scopes",
+            "created_by",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "revoked_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj is not None else []
+
+    def has_change_permission(self, request, obj=None):
+        # A key is never edited; it is revoked (an action) and a new one made.
+        return obj is None and super().has_change_permission(request)
+
+    def has_revoke_permission(self, request):
+        return super().has_change_permission(request)
+
+    def save_model(self, request, obj, form, change):
+        key, plain = services.api_key_create(
+            consultancy=form.cleaned_data["consultancy"],
+            client=form.cleaned_data["client"],
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            expires_at=form.cleaned_data["expires_at"],
+            actor=principal_of(request),
+        )
+        _mark_saved(obj, key)
+        messages.warning(
+            request, _("Copy the key now; it is not shown again: %(key)s") % {"key": plain}
+        )
+
+    @admin.action(description=_("Revoke the selected keys"), permissions=["revoke"])
+    def revoke(self, request, queryset):
+        for key in queryset.select_related("consultancy", "client"):
+            services.api_key_revoke(api_key=key, actor=principal_of(request))
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser  # revoked keys stay, so the audit log can name them
+
+
+@admin.register(AuditLogEntry)
+class AuditLogEntryAdmin(TenantScopedAdmin):
+    list_display = ["at", "actor_label", "action", "object_repr", "client", "consultancy"]
+    list_filter = ["action"]
+    list_select_related = ["client", "consultancy"]
+    search_fields = ["actor_label", "object_repr", "action"]
+    date_hierarchy = "at"
+
+    def scope_queryset(self, request, queryset):
+        principal = principal_of(request)
+        managed = consultancies_managed_by(principal, Action.MANAGE_ACCESS)
+        return queryset.filter(consultancy__in=managed) | queryset.filter(
+            client__in=clients_visible_to(principal)
+        )
+
+    def object_actions(self, request, obj):
+        visible = self.get_queryset(request).filter(pk=obj.pk).exists()
+        return frozenset({Action.READ}) if visible else frozenset()
+
+    def may_on_some(self, request, action):
+        return action == Action.READ
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
