@@ -22,3 +22,18 @@ def _test_friendly_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Throttle counters live in the cache (Redis): each test starts from zero.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def world(db):
+    from tests.tenancy import build_world
+
+    return build_world()

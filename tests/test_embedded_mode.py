@@ -23,7 +23,7 @@ def test_fresh_sqlite_migrate_and_load_demo_twice(tmp_path):
     with sqlite3.connect(tmp_path / "waypoint.sqlite3") as db:
         (consultancies,) = db.execute("select count(*) from clients_consultancy").fetchone()
         (users,) = db.execute("select count(*) from clients_user").fetchone()
-    assert (consultancies, users) == (1, 1)
+    assert (consultancies, users) == (1, 3)
 
 
 def test_migrations_match_the_models(tmp_path):

@@ -6,7 +6,14 @@ import pytest
 from django.core.management import call_command
 
 from clients.demo import DEMO_OWNER_EMAIL
-from clients.models import Consultancy, ConsultancyMembership, User
+from clients.models import (
+    Client,
+    ClientAssignment,
+    ClientMembership,
+    Consultancy,
+    ConsultancyMembership,
+    User,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +32,27 @@ def test_load_demo_creates_a_consultancy_and_prints_the_owner_login(client):
     membership = ConsultancyMembership.objects.get(consultancy=consultancy, user=owner)
     assert membership.role == "owner"
     assert f"{DEMO_OWNER_EMAIL}  /  waypoint-demo" in printed
+    assert "consultant@demo.waypoint.test" in printed
+    assert "viewer@sakura.waypoint.test" in printed
     # The printed login works.
-    assert client.login(username=DEMO_OWNER_EMAIL, password="waypoint-demo")
+    response = client.post(
+        "/accounts/login/", {"username": DEMO_OWNER_EMAIL, "password": "waypoint-demo"}
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
 
 
 def test_load_demo_twice_changes_nothing():
     load_demo()
-    first_ids = (Consultancy.objects.get().id, User.objects.get().id)
+    first_ids = (Consultancy.objects.get().id, User.objects.get(email=DEMO_OWNER_EMAIL).id)
 
     load_demo()
 
     assert Consultancy.objects.count() == 1
-    assert User.objects.count() == 1
-    assert ConsultancyMembership.objects.count() == 1
-    assert (Consultancy.objects.get().id, User.objects.get().id) == first_ids
+    assert User.objects.count() == 3  # owner, consultant, client viewer
+    assert ConsultancyMembership.objects.count() == 2
+    assert Client.objects.count() == 2
+    assert ClientAssignment.objects.count() == 1
+    assert ClientMembership.objects.count() == 1
+    owner = User.objects.get(email=DEMO_OWNER_EMAIL)
+    assert (Consultancy.objects.get().id, owner.id) == first_ids

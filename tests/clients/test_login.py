@@ -75,3 +75,17 @@ def test_language_switch_sticks(client):
     # then later pages are Japanese despite the browser's preference.
     response = client.get("/accounts/login/", headers={"accept-language": "en"})
     assert '<html lang="ja">' in response.content.decode()
+
+
+def test_repeated_wrong_passwords_lock_the_login(client, person, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "aiko.sato@example.com", "password": "no"})
+
+    # Now even the right password is refused for a while, and the page says why.
+    response = client.post(
+        "/accounts/login/",
+        {"username": "AIKO.SATO@example.com", "password": "correct horse battery"},
+    )
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session

@@ -1,0 +1,293 @@
+"""The isolation matrix: every API route, every kind of principal, and a foreign tenant.
+
+Routes are discovered from the URL resolver; ``ROUTES`` says how to address each one. A route
+missing from ``ROUTES`` fails ``test_every_api_route_is_in_the_matrix``, so each new endpoint
+joins the matrix when it is added.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from clients.models import AuditLogEntry
+from clients.principals import Action
+from clients.selectors import clients_visible_to
+from tests.tenancy import EXPECTED, EXPECTED_CONSULTANCY, PRINCIPAL_KINDS
+
+pytestmark = pytest.mark.django_db
+
+API_PREFIX = "api/v1/"
+NOT_DATA = {"api-v1:schema", "api-v1:docs"}  # the API's own description, public by design
+OUR_APPS = {"clients", "metrics", "plans", "diagnostics"}
+VOLATILE_FIELDS = {"last_used_at", "last_login"}
+# Sent where a body is expected on a foreign client: the 404 must come before validation.
+INVALID_BODY = {"name": "", "slug": "not a slug!"}
+
+
+@dataclass
+class Method:
+    needs: Action  # on the client in the path; for routes without one, at the consultancy level
+    body: Callable | None = None  # world -> a valid body
+    ok: int = 200
+
+
+@dataclass
+class Route:
+    url_kwargs: Callable  # (world, client) -> kwargs addressing that client's rows
+    methods: dict[str, Method]
+    client_in_path: bool = True
+    rows_of: Callable | None = None  # (world, client) -> ids a list shows for the client
+    nested_object: Callable | None = None  # (world, client) -> kwargs of one of its objects
+    foreign_body: Callable | None = None  # world -> a body naming another tenant's object
+
+
+def _audit_entry(world, client):
+    return {"pk": AuditLogEntry.objects.filter(client=client).values_list("pk", flat=True)[0]}
+
+
+ROUTES = {
+    "api-v1:client-list": Route(
+        url_kwargs=lambda world, client: {},
+        client_in_path=False,
+        methods={
+            "get": Method(Action.READ),
+            "post": Method(
+                Action.MANAGE_CLIENTS,
+                body=lambda world: {"name": "New Co", "slug": "new-co", "industry": "Retail"},
+                ok=201,
+            ),
+        },
+        rows_of=lambda world, client: {str(client.pk)},
+        foreign_body=lambda world: {"name": "X", "slug": "x", "consultancy": world.b.slug},
+    ),
+    "api-v1:client-detail": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk},
+        methods={
+            "get": Method(Action.READ),
+            "patch": Method(Action.MANAGE_CLIENTS, body=lambda world: {"industry": "Retail"}),
+        },
+    ),
+    "api-v1:client-audit-log-list": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk},
+        methods={"get": Method(Action.READ)},
+        rows_of=lambda world, client: {
+            str(pk)
+            for pk in AuditLogEntry.objects.filter(client=client).values_list("pk", flat=True)
+        },
+    ),
+    "api-v1:client-audit-log-detail": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk, **_audit_entry(world, client)},
+        methods={"get": Method(Action.READ)},
+        nested_object=_audit_entry,
+    ),
+}
+
+
+# --- discovery ----------------------------------------------------------------------------------
+
+
+def _walk(patterns, prefix="", namespace=None):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = pattern.namespace or namespace
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield name, prefix + str(pattern.pattern), pattern.callback
+
+
+def _methods(callback) -> set[str]:
+    if hasattr(callback, "actions"):  # a DRF viewset route (DRF adds "head" once it has served)
+        names = set(callback.actions)
+    else:
+        view = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+        names = {m for m in getattr(view, "http_method_names", []) if hasattr(view, m)}
+    return names - {"head", "options"}
+
+
+def discovered_routes() -> dict[str, set[str]]:
+    return {
+        name: _methods(callback)
+        for name, route, callback in _walk(get_resolver().url_patterns)
+        if route.lstrip("^").startswith(API_PREFIX) and name not in NOT_DATA
+    }
+
+
+def test_every_api_route_is_in_the_matrix():
+    expected = {name: set(route.methods) for name, route in ROUTES.items()}
+
+    assert discovered_routes() == expected
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def db_state():
+    """Every row of our apps (less bookkeeping timestamps), to prove a request changed nothing."""
+    state = {}
+    for model in apps.get_models():
+        if model._meta.app_label in OUR_APPS:
+            fields = [
+                f.attname for f in model._meta.concrete_fields if f.attname not in VOLATILE_FIELDS
+            ]
+            state[model._meta.label] = sorted(map(repr, model.objects.values_list(*fields)))
+    return state
+
+
+def call(api, method, url, body=None):
+    return (
+        getattr(api, method)(url, data=body, format="json")
+        if body is not None
+        else (getattr(api, method)(url))
+    )
+
+
+def cases(predicate=lambda route, method: True, kinds=PRINCIPAL_KINDS):
+    return [
+        pytest.param(name, method, kind, id=f"{name.split(':')[1]}-{method}-{kind}")
+        for name, route in ROUTES.items()
+        for method in route.methods
+        if predicate(route, method)
+        for kind in kinds
+    ]
+
+
+def expected_status(route, method, allowed):
+    return route.methods[method].ok if allowed else 403
+
+
+# --- the matrix ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "method", "kind"), cases(lambda r, m: r.client_in_path))
+def test_a_foreign_clients_id_is_404_and_changes_nothing(world, name, method, kind):
+    url = reverse(name, kwargs=ROUTES[name].url_kwargs(world, world.b1))
+    before = db_state()
+
+    body = INVALID_BODY if method in ("post", "put", "patch") else None
+    response = call(world.api(kind), method, url, body)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert db_state() == before
+
+
+@pytest.mark.parametrize(("name", "method", "kind"), cases(lambda r, m: r.client_in_path))
+def test_the_home_client_follows_the_rules(world, name, method, kind):
+    route = ROUTES[name]
+    url = reverse(name, kwargs=route.url_kwargs(world, world.a1))
+    body = route.methods[method].body(world) if route.methods[method].body else None
+
+    response = call(world.api(kind), method, url, body)
+
+    allowed = route.methods[method].needs in EXPECTED[kind][0]
+    assert response.status_code == expected_status(route, method, allowed), response.content
+
+
+@pytest.mark.parametrize(("name", "method", "kind"), cases(lambda r, m: r.client_in_path))
+def test_a_sibling_client_is_404_unless_the_principal_sees_it(world, name, method, kind):
+    route = ROUTES[name]
+    url = reverse(name, kwargs=route.url_kwargs(world, world.a2))
+    body = route.methods[method].body(world) if route.methods[method].body else None
+
+    response = call(world.api(kind), method, url, body)
+
+    on_a2 = EXPECTED[kind][1]
+    if not on_a2:
+        assert response.status_code == 404
+    else:
+        allowed = route.methods[method].needs in on_a2
+        assert response.status_code == expected_status(route, method, allowed), response.content
+
+
+@pytest.mark.parametrize(("name", "method", "kind"), cases(lambda r, m: not r.client_in_path))
+def test_routes_without_a_client_follow_the_consultancy_rules(world, name, method, kind):
+    route = ROUTES[name]
+    url = reverse(name, kwargs=route.url_kwargs(world, None))
+    body = route.methods[method].body(world) if route.methods[method].body else None
+
+    response = call(world.api(kind), method, url, body)
+
+    allowed = route.methods[method].needs in EXPECTED_CONSULTANCY[kind]
+    assert response.status_code == expected_status(route, method, allowed), response.content
+
+
+LIST_CASES = cases(lambda r, m: m == "get" and r.rows_of is not None) + cases(
+    # A principal of another consultancy, on the routes that take no client.
+    lambda r, m: m == "get" and r.rows_of is not None and not r.client_in_path,
+    ["foreign_owner"],
+)
+
+
+@pytest.mark.parametrize(("name", "method", "kind"), LIST_CASES)
+def test_lists_show_no_foreign_rows(world, name, method, kind):
+    route = ROUTES[name]
+    if route.client_in_path:
+        clients = [world.a1]
+    else:
+        clients = list(clients_visible_to(world.principal(kind)))
+    url = reverse(name, kwargs=route.url_kwargs(world, world.a1))
+
+    response = world.api(kind).get(url, {"page_size": 500})
+
+    assert response.status_code == 200
+    shown = {str(row["id"]) for row in response.json()["results"]}
+    expected = set().union(*(route.rows_of(world, client) for client in clients))
+    assert shown == expected
+    assert shown  # the world gives every principal something to see
+
+
+NESTED_VIEWERS = [k for k in PRINCIPAL_KINDS if EXPECTED[k][1]]
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "kind"), cases(lambda r, m: r.nested_object is not None, NESTED_VIEWERS)
+)
+def test_an_object_of_one_client_under_another_clients_url_is_404(world, name, method, kind):
+    route = ROUTES[name]
+    # A2 is visible to this principal, but the object belongs to A1.
+    url = reverse(name, kwargs={"client_id": world.a2.pk, **route.nested_object(world, world.a1)})
+
+    response = call(world.api(kind), method, url)
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "kind"),
+    [
+        case
+        for case in cases(lambda r, m: r.foreign_body is not None and r.methods[m].body)
+        if ROUTES[case.values[0]].methods[case.values[1]].needs
+        in (
+            EXPECTED_CONSULTANCY
+            if not ROUTES[case.values[0]].client_in_path
+            else {k: v[0] for k, v in EXPECTED.items()}
+        )[case.values[2]]
+    ],
+)
+def test_a_foreign_object_in_the_body_is_400(world, name, method, kind):
+    route = ROUTES[name]
+    url = reverse(name, kwargs=route.url_kwargs(world, world.a1))
+    before = db_state()
+
+    response = call(world.api(kind), method, url, route.foreign_body(world))
+
+    assert response.status_code == 400, response.content
+    assert db_state() == before
+
+
+@pytest.mark.parametrize(("name", "method", "kind"), cases(kinds=["anonymous"]))
+def test_no_credentials_is_401_with_the_scheme(world, name, method, kind):
+    from rest_framework.test import APIClient
+
+    url = reverse(name, kwargs=ROUTES[name].url_kwargs(world, world.a1))
+
+    response = call(APIClient(), method, url, {} if method != "get" else None)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Api-Key"
+    assert response.json()["status"] == 401

@@ -1,0 +1,102 @@
+"""A small world of two consultancies with every kind of principal, for isolation tests.
+
+Consultancy A has clients A1 and A2; B has B1. Every principal of A can read A1 (its "home");
+A2 is A1's sibling in the same consultancy; B1 is foreign to all of A.
+"""
+
+from dataclasses import dataclass, field
+
+from rest_framework.test import APIClient
+
+from clients.models import Client, Consultancy
+from clients.principals import Action, Principal
+from clients.services import client_assign, client_create
+from tests.clients.factories import (
+    ConsultancyFactory,
+    api_key,
+    client_member,
+    member,
+)
+
+USER_KINDS = ("owner", "manager", "consultant", "editor", "viewer")
+KEY_KINDS = ("consultancy_key_write", "consultancy_key_read", "client_key_write", "client_key_read")
+PRINCIPAL_KINDS = USER_KINDS + KEY_KINDS
+
+R, W, MC, MA = Action.READ, Action.WRITE, Action.MANAGE_CLIENTS, Action.MANAGE_ACCESS
+
+# What each principal may do on A1 (its home client) and A2 (a sibling), by hand from the table
+# in DESIGN.md: owners/managers everything in their consultancy; the consultant is assigned to A1
+# only; the editor and viewer belong to A1; consultancy keys cover A1 and A2; client keys A1 only.
+# Nobody of A may do anything on B1.
+EXPECTED = {
+    "owner": ({R, W, MC, MA}, {R, W, MC, MA}),
+    "manager": ({R, W, MC, MA}, {R, W, MC, MA}),
+    "consultant": ({R, W}, set()),
+    "editor": ({R, W}, set()),
+    "viewer": ({R}, set()),
+    "consultancy_key_write": ({R, W, MC}, {R, W, MC}),
+    "consultancy_key_read": ({R}, {R}),
+    "client_key_write": ({R, W}, set()),
+    "client_key_read": ({R}, set()),
+}
+# At the consultancy level (create clients, manage members and keys), on A.
+EXPECTED_CONSULTANCY = {
+    "owner": {R, W, MC, MA},
+    "manager": {R, W, MC, MA},
+    "consultant": {R},
+    "editor": {R},
+    "viewer": {R},
+    "consultancy_key_write": {R, W, MC},
+    "consultancy_key_read": {R},
+    "client_key_write": {R},
+    "client_key_read": {R},
+}
+
+
+@dataclass
+class World:
+    a: Consultancy
+    b: Consultancy
+    a1: Client
+    a2: Client
+    b1: Client
+    users: dict = field(default_factory=dict)
+    keys: dict = field(default_factory=dict)  # kind -> (ApiKey, plain key)
+
+    def principal(self, kind: str) -> Principal:
+        if kind in self.keys:
+            return Principal(api_key=self.keys[kind][0])
+        return Principal(user=self.users[kind])
+
+    def api(self, kind: str) -> APIClient:
+        """An API client signed in as the principal of this kind."""
+        api = APIClient()
+        if kind in self.keys:
+            api.credentials(HTTP_AUTHORIZATION=f"Api-Key {self.keys[kind][1]}")
+        else:
+            api.force_login(self.users[kind])
+        return api
+
+
+def build_world() -> World:
+    a, b = ConsultancyFactory(slug="acme"), ConsultancyFactory(slug="bravo")
+    # Made through the service, as the API would, so each client has its audit trail.
+    world = World(
+        a=a,
+        b=b,
+        a1=client_create(consultancy=a, name="A1", slug="a1", actor=None),
+        a2=client_create(consultancy=a, name="A2", slug="a2", actor=None),
+        b1=client_create(consultancy=b, name="B1", slug="b1", actor=None),
+    )
+    world.users["owner"] = member(a, "owner")
+    world.users["manager"] = member(a, "manager")
+    world.users["consultant"] = member(a, "consultant")
+    client_assign(client=world.a1, user=world.users["consultant"], actor=None)
+    world.users["editor"] = client_member(world.a1, "editor")
+    world.users["viewer"] = client_member(world.a1, "viewer")
+    world.users["foreign_owner"] = member(b, "owner")
+    world.keys["consultancy_key_write"] = api_key(a, "read,write")
+    world.keys["consultancy_key_read"] = api_key(a, "read")
+    world.keys["client_key_write"] = api_key(a, "read,write", client=world.a1)
+    world.keys["client_key_read"] = api_key(a, "read", client=world.a1)
+    return world
