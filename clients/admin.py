@@ -4,6 +4,8 @@ Every class goes through ``admin_scoping``; writes go through ``clients.services
 land in the audit log.
 """
 
+import copy
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -27,10 +29,11 @@ from clients.selectors import clients_visible_to, consultancies_managed_by, cons
 
 
 def _mark_saved(obj, saved):
-    """Point the admin's unsaved instance at the row a service created (for the redirect/log)."""
-    obj.pk = saved.pk
-    obj._state.adding = False
-    obj._state.db = saved._state.db
+    """Make the admin's unsaved instance the row a service saved (the admin then logs and
+    redirects using it)."""
+    obj.__dict__.update({name: value for name, value in saved.__dict__.items() if name != "_state"})
+    obj._state = copy.copy(saved._state)
+    obj._state.fields_cache = dict(saved._state.fields_cache)
 
 
 # --- users (platform operators only) ----------------------------------------------------------
@@ -154,10 +157,58 @@ class _PersonForm(forms.ModelForm):
     full_name = forms.CharField(label=_("Full name"), required=False)
 
 
-@admin.register(ConsultancyMembership)
-class ConsultancyMembershipAdmin(ConsultancyScopedAdmin):
-    list_display = ["user", "consultancy", "role", "created_at"]
+class _MembershipAdmin(ConsultancyScopedAdmin):
+    """A person's role in a consultancy or a client: added by e-mail, changed, removed — each
+    through the service, so each lands in the audit log."""
+
+    scope_field: str  # "consultancy" or "client"
     list_filter = ["role"]
+
+    def set_member(self, scope, user, role, actor):
+        raise NotImplementedError
+
+    def remove_member(self, membership, actor):
+        raise NotImplementedError
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.AddForm
+            kwargs["fields"] = self.get_fields(request, obj)
+        else:
+            kwargs["fields"] = ["role"]  # who and where stay; only the role changes
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", self.scope_field] if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [self.scope_field, "email", "full_name", "role"]
+        return ["user", self.scope_field, "role"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            user, scope = obj.user, getattr(obj, self.scope_field)
+        else:
+            scope = form.cleaned_data[self.scope_field]
+            user = services.user_get_or_create(
+                email=form.cleaned_data["email"], full_name=form.cleaned_data["full_name"]
+            )
+        saved = self.set_member(scope, user, form.cleaned_data["role"], principal_of(request))
+        _mark_saved(obj, saved)
+
+    def delete_model(self, request, obj):
+        self.remove_member(obj, principal_of(request))
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            self.delete_model(request, membership)
+
+
+@admin.register(ConsultancyMembership)
+class ConsultancyMembershipAdmin(_MembershipAdmin):
+    scope_field = "consultancy"
+    list_display = ["user", "consultancy", "role", "created_at"]
     list_select_related = ["user", "consultancy"]
     search_fields = ["user__email", "user__full_name"]
 
@@ -166,51 +217,18 @@ class ConsultancyMembershipAdmin(ConsultancyScopedAdmin):
             model = ConsultancyMembership
             fields = ["consultancy", "email", "full_name", "role"]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.AddForm
-            kwargs["fields"] = ["consultancy", "email", "full_name", "role"]
-        else:
-            kwargs["fields"] = ["role"]
-        return super().get_form(request, obj, change=change, **kwargs)
+    def set_member(self, scope, user, role, actor):
+        return services.consultancy_member_set(consultancy=scope, user=user, role=role, actor=actor)
 
-    def get_readonly_fields(self, request, obj=None):
-        return ["user", "consultancy"] if obj is not None else []
-
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ["consultancy", "email", "full_name", "role"]
-        return ["user", "consultancy", "role"]
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            user, consultancy = obj.user, obj.consultancy
-        else:
-            consultancy = form.cleaned_data["consultancy"]
-            user = services.user_get_or_create(
-                email=form.cleaned_data["email"], full_name=form.cleaned_data["full_name"]
-            )
-        saved = services.consultancy_member_set(
-            consultancy=consultancy,
-            user=user,
-            role=form.cleaned_data["role"],
-            actor=principal_of(request),
-        )
-        _mark_saved(obj, saved)
-
-    def delete_model(self, request, obj):
-        services.consultancy_member_remove(membership=obj, actor=principal_of(request))
-
-    def delete_queryset(self, request, queryset):
-        for membership in queryset:
-            self.delete_model(request, membership)
+    def remove_member(self, membership, actor):
+        services.consultancy_member_remove(membership=membership, actor=actor)
 
 
 @admin.register(ClientMembership)
-class ClientMembershipAdmin(ConsultancyScopedAdmin):
+class ClientMembershipAdmin(_MembershipAdmin):
+    scope_field = "client"
     consultancy_path = "client__consultancy"
     list_display = ["user", "client", "role", "created_at"]
-    list_filter = ["role"]
     list_select_related = ["user", "client"]
     search_fields = ["user__email", "client__name"]
 
@@ -219,34 +237,11 @@ class ClientMembershipAdmin(ConsultancyScopedAdmin):
             model = ClientMembership
             fields = ["client", "email", "full_name", "role"]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.AddForm
-            kwargs["fields"] = ["client", "email", "full_name", "role"]
-        else:
-            kwargs["fields"] = ["role"]
-        return super().get_form(request, obj, change=change, **kwargs)
+    def set_member(self, scope, user, role, actor):
+        return services.client_member_set(client=scope, user=user, role=role, actor=actor)
 
-    def get_readonly_fields(self, request, obj=None):
-        return ["user", "client"] if obj is not None else []
-
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ["client", "email", "full_name", "role"]
-        return ["user", "client", "role"]
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            user, client = obj.user, obj.client
-        else:
-            client = form.cleaned_data["client"]
-            user = services.user_get_or_create(
-                email=form.cleaned_data["email"], full_name=form.cleaned_data["full_name"]
-            )
-        saved = services.client_member_set(
-            client=client, user=user, role=form.cleaned_data["role"], actor=principal_of(request)
-        )
-        _mark_saved(obj, saved)
+    def remove_member(self, membership, actor):
+        services.client_member_remove(membership=membership, actor=actor)
 
 
 @admin.register(ClientAssignment)

@@ -2,22 +2,10 @@
 
 from rest_framework import serializers
 
+from clients import services
 from clients.models import AuditLogEntry, Client, Consultancy
 
-CLIENT_FIELDS = [
-    "id",
-    "consultancy",
-    "name",
-    "slug",
-    "industry",
-    "business_model",
-    "currency",
-    "timezone",
-    "fiscal_year_start_month",
-    "status",
-    "created_at",
-    "updated_at",
-]
+CLIENT_FIELDS = ["id", "consultancy", *services.CLIENT_FIELDS, "created_at", "updated_at"]
 
 
 class ClientSerializer(serializers.ModelSerializer):

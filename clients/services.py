@@ -208,6 +208,20 @@ def client_member_set(
     return membership
 
 
+@transaction.atomic
+def client_member_remove(*, membership: ClientMembership, actor: Principal | None) -> None:
+    client = membership.client
+    audit_record(
+        actor=actor,
+        action="client_membership.deleted",
+        obj=membership,
+        consultancy=client.consultancy,
+        client=client,
+        before={"user": membership.user.email, "role": membership.role},
+    )
+    membership.delete()
+
+
 # --- clients ------------------------------------------------------------------------------------
 
 

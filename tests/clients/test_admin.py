@@ -121,10 +121,11 @@ def test_a_new_key_is_shown_once_and_only_its_prefix_after(as_user, world):
 
     messages = [str(m) for m in response.context["messages"]]
     key = ApiKey.objects.get(name="Billing")
-    shown = [m for m in messages if f"wp_{key.prefix}_" in m]
-    assert len(shown) == 1
+    plain = next(m for m in messages if m.startswith("Copy the key now")).rsplit(" ", 1)[-1]
+    assert plain.startswith(f"wp_{key.prefix}_")
+    assert len(plain) > len(f"wp_{key.prefix}_") + 40
+    assert sum(plain in m for m in messages) == 1
     listing = client.get("/admin/clients/apikey/").content.decode()
-    plain = shown[0].rsplit(" ", 1)[-1]
     assert f"wp_{key.prefix}_" in listing
     assert plain not in listing
 
@@ -162,3 +163,42 @@ def test_admin_changelist_queries_do_not_grow(as_user, world, django_assert_max_
 
     with django_assert_max_num_queries(baseline):
         client.get("/admin/clients/client/")
+
+
+def test_an_owner_adds_a_client_viewer_by_email_and_removes_them(as_user, world):
+    from clients.models import ClientMembership
+
+    client = as_user("owner")
+
+    added = client.post(
+        "/admin/clients/clientmembership/add/",
+        {
+            "client": world.a2.pk,
+            "email": "New.Person@Example.com",
+            "full_name": "New Person",
+            "role": "viewer",
+        },
+    )
+    membership = ClientMembership.objects.get(client=world.a2, user__email="new.person@example.com")
+    removed = client.post(
+        f"/admin/clients/clientmembership/{membership.pk}/delete/", {"post": "yes"}
+    )
+
+    assert added.status_code == 302
+    assert removed.status_code == 302
+    assert not ClientMembership.objects.filter(pk=membership.pk).exists()
+    actions = list(
+        AuditLogEntry.objects.filter(client=world.a2, object_type="clients.clientmembership")
+        .order_by("at")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["client_membership.created", "client_membership.deleted"]
+
+
+def test_a_consultant_cannot_add_client_members(as_user, world):
+    response = as_user("consultant").post(
+        "/admin/clients/clientmembership/add/",
+        {"client": world.a1.pk, "email": "x@example.com", "role": "editor"},
+    )
+
+    assert response.status_code == 403
