@@ -1,20 +1,21 @@
 """API: ``/clients/`` and ``/clients/{id}/audit-log/``."""
 
-from rest_framework import exceptions, mixins, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from clients import services
 from clients.models import AuditLogEntry
 from clients.principals import Action, Principal
-from clients.selectors import (
-    audit_log_for_client,
-    client_actions,
-    clients_visible_to,
-    consultancies_managed_by,
-)
+from clients.selectors import audit_log_for_client, client_actions, clients_visible_to
 from clients.serializers import AuditLogEntrySerializer, ClientCreateSerializer, ClientSerializer
-from clients.viewsets import ClientScopedViewSet, require, resolve_client
+from clients.viewsets import (
+    ClientScopedViewSet,
+    consultancy_for_create,
+    require,
+    resolve_client,
+)
 
 
 class ClientViewSet(
@@ -38,24 +39,11 @@ class ClientViewSet(
     def get_object(self):
         return resolve_client(self.principal, self.kwargs[self.lookup_url_kwarg])
 
+    @extend_schema(request=ClientCreateSerializer, responses={201: ClientSerializer})
     def create(self, request, *args, **kwargs):
-        managed = consultancies_managed_by(self.principal, Action.MANAGE_CLIENTS)
-        if not managed.exists():
-            raise exceptions.PermissionDenied(
-                "Creating clients needs a manager, an owner or a "
-                "consultancy-wide key with the write scope."
-            )
-        serializer = ClientCreateSerializer(data=request.data, consultancies=managed)
-        serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
-        consultancy = fields.pop("consultancy", None)
-        if consultancy is None:
-            candidates = list(managed[:2])
-            if len(candidates) > 1:
-                raise exceptions.ValidationError(
-                    {"consultancy": ["You manage several consultancies: name one."]}
-                )
-            consultancy = candidates[0]
+        consultancy, fields = consultancy_for_create(
+            self.principal, ClientCreateSerializer, request.data
+        )
         client = services.client_create(consultancy=consultancy, actor=self.principal, **fields)
         return Response(ClientSerializer(client).data, status=status.HTTP_201_CREATED)
 

@@ -342,3 +342,42 @@ class AuditLogEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+
+class DirtyMark(models.Model):
+    """The client's inputs changed since its results were computed. Written in the same
+    transaction as the change; the scorecard dispatcher turns marks into recomputes, so a broker
+    outage loses nothing. ``dirty_from``/``dirty_to`` bound the dates that changed (both empty:
+    everything may have)."""
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="dirty_mark")
+    marked_at = models.DateTimeField(default=timezone.now)
+    dirty_from = models.DateField(null=True, blank=True)
+    dirty_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dirty mark")
+        verbose_name_plural = _("dirty marks")
+
+    def __str__(self):
+        return f"{self.client} changed at {self.marked_at:%Y-%m-%d %H:%M}"
+
+
+class IdempotencyKey(models.Model):
+    """A write request's ``Idempotency-Key``, claimed in the transaction of the write, with the
+    response to replay when the same principal sends the same key and body again."""
+
+    principal = models.CharField(max_length=64)  # "key:<uuid>" or "user:<uuid>"
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.principal} {self.key}"

@@ -24,6 +24,18 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The request is too large."
+    default_code = "payload_too_large"
+
+
+class UnprocessableEntity(exceptions.APIException):
+    status_code = 422
+    default_detail = "The request cannot be processed."
+    default_code = "unprocessable"
+
+
 def problem(status: int, detail: str, *, type_: str = "about:blank", errors=None) -> dict:
     body = {"type": type_, "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
     if errors is not None:

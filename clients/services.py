@@ -25,6 +25,7 @@ from clients.models import (
     ClientMembership,
     Consultancy,
     ConsultancyMembership,
+    IdempotencyKey,
     User,
 )
 from clients.principals import Principal
@@ -366,3 +367,64 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+# --- dirty marks ---------------------------------------------------------------------------------
+
+_MARK_SQL = """
+INSERT INTO clients_dirtymark (client_id, marked_at, dirty_from, dirty_to)
+VALUES (%s, %s, %s, %s)
+ON CONFLICT (client_id) DO UPDATE SET
+    marked_at = excluded.marked_at,
+    dirty_from = CASE
+        WHEN clients_dirtymark.dirty_from IS NULL OR excluded.dirty_from IS NULL THEN NULL
+        ELSE {least}(clients_dirtymark.dirty_from, excluded.dirty_from) END,
+    dirty_to = CASE
+        WHEN clients_dirtymark.dirty_to IS NULL OR excluded.dirty_to IS NULL THEN NULL
+        ELSE {greatest}(clients_dirtymark.dirty_to, excluded.dirty_to) END
+"""
+
+
+def clients_mark_dirty(*, client_ids, dirty_from=None, dirty_to=None) -> None:
+    """Mark the clients' computed results stale, widening any outstanding mark. Call it inside
+    the transaction of the change, so the mark exists exactly when the change does. No dates
+    mean everything may have changed (e.g. a metric definition)."""
+    from django.db import connection
+
+    vendor_functions = {"postgresql": ("LEAST", "GREATEST"), "sqlite": ("MIN", "MAX")}
+    least, greatest = vendor_functions[connection.vendor]
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            _MARK_SQL.format(least=least, greatest=greatest),
+            [(client_id, now, dirty_from, dirty_to) for client_id in client_ids],
+        )
+
+
+# --- idempotency ---------------------------------------------------------------------------------
+
+
+class IdempotencyMismatch(Exception):
+    """The key was used before for a different request."""
+
+
+def idempotency_claim(
+    *, principal: Principal, key: str, request_hash: str
+) -> tuple[IdempotencyKey, bool]:
+    """Claim ``key`` for this principal inside the caller's transaction.
+
+    Returns the row and whether this request owns it (True) or it holds a finished earlier
+    response to replay (False). A concurrent request with the same key waits on the unique index
+    until the first commits, then replays it.
+    """
+    claim, created = IdempotencyKey.objects.get_or_create(
+        principal=principal.throttle_ident, key=key, defaults={"request_hash": request_hash}
+    )
+    if not created and claim.request_hash != request_hash:
+        raise IdempotencyMismatch(key)
+    return claim, created
+
+
+def idempotency_store(*, claim: IdempotencyKey, status: int, body) -> None:
+    claim.response_status, claim.response_body = status, _json_safe(body)
+    claim.save(update_fields=["response_status", "response_body"])

@@ -14,7 +14,7 @@ from rest_framework.permissions import SAFE_METHODS
 
 from clients.models import Client
 from clients.principals import Action, Principal
-from clients.selectors import client_actions, clients_visible_to
+from clients.selectors import client_actions, clients_visible_to, consultancies_managed_by
 
 
 def resolve_client(principal: Principal | None, raw_id) -> Client:
@@ -33,6 +33,29 @@ def resolve_client(principal: Principal | None, raw_id) -> Client:
 def require(actions: frozenset[Action], needed: Action) -> None:
     if needed not in actions:
         raise exceptions.PermissionDenied(f"This needs the '{needed}' permission on the client.")
+
+
+def consultancy_for_create(principal: Principal | None, serializer_class, data):
+    """For a consultancy-level create (clients, metrics, webhooks): the consultancy it goes to
+    and the validated fields. 403 without the right anywhere; the body may name one of the
+    caller's consultancies by slug (any other slug is a 400), and must when there are several."""
+    managed = consultancies_managed_by(principal, Action.MANAGE_CLIENTS)
+    if not managed.exists():
+        raise exceptions.PermissionDenied(
+            "This needs a manager, an owner or a consultancy-wide key with the write scope."
+        )
+    serializer = serializer_class(data=data, consultancies=managed)
+    serializer.is_valid(raise_exception=True)
+    fields = dict(serializer.validated_data)
+    consultancy = fields.pop("consultancy", None)
+    if consultancy is None:
+        candidates = list(managed[:2])
+        if len(candidates) > 1:
+            raise exceptions.ValidationError(
+                {"consultancy": ["You manage several consultancies: name one."]}
+            )
+        consultancy = candidates[0]
+    return consultancy, fields
 
 
 class ClientScopedViewSet(viewsets.GenericViewSet):

@@ -251,6 +251,9 @@ if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# A bulk request carries up to 10,000 measurements (about 1.5 MB of JSON with long sources).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
+
 # --- REST framework ---------------------------------------------------------------------------
 
 REST_FRAMEWORK = {

@@ -9,6 +9,7 @@ from clients import api as clients_api
 from clients.problems import api_not_found, api_server_error
 from clients.views import home
 from config.health import healthz, readyz
+from metrics import api as metrics_api
 
 API_PREFIX = "/api/"
 
@@ -16,6 +17,7 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
     *clients_api.urlpatterns,
+    *metrics_api.urlpatterns,
 ]
 
 urlpatterns = [

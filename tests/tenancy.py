@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from clients.models import Client, Consultancy
 from clients.principals import Action, Principal
 from clients.services import client_assign, client_create
+from metrics.services import measurements_upsert, metric_create
 from tests.clients.factories import (
     ConsultancyFactory,
     api_key,
@@ -99,4 +100,25 @@ def build_world() -> World:
     world.keys["consultancy_key_read"] = api_key(a, "read")
     world.keys["client_key_write"] = api_key(a, "read,write", client=world.a1)
     world.keys["client_key_read"] = api_key(a, "read", client=world.a1)
+    # Each consultancy has a metric of its own, and each client a measurement.
+    for consultancy in (a, b):
+        metric_create(
+            consultancy=consultancy,
+            actor=None,
+            key=f"{consultancy.slug}_only",
+            name="Own",
+            name_ja="独自",
+            unit="count",
+            direction="higher_is_better",
+            aggregation="sum",
+        )
+    for value, client in enumerate((world.a1, world.a2, world.b1), start=1):
+        measurements_upsert(
+            client=client,
+            actor=None,
+            rows=[
+                {"metric": "leads", "period": "2026-09", "value": value},
+                {"metric": f"{client.consultancy.slug}_only", "period": "2026-09", "value": 1},
+            ],
+        )
     return world

@@ -15,6 +15,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from clients.models import AuditLogEntry
 from clients.principals import Action
 from clients.selectors import clients_visible_to
+from metrics.models import Measurement
+from metrics.selectors import metrics_for_client
 from tests.tenancy import EXPECTED, EXPECTED_CONSULTANCY, PRINCIPAL_KINDS
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +44,18 @@ class Route:
     rows_of: Callable | None = None  # (world, client) -> ids a list shows for the client
     nested_object: Callable | None = None  # (world, client) -> kwargs of one of its objects
     foreign_body: Callable | None = None  # world -> a body naming another tenant's object
+    row_id: Callable = lambda row: str(row["id"])  # how a list row is told apart
+    query: str = ""  # a query string a GET needs
+
+
+NEW_METRIC = {
+    "key": "demo_signups",
+    "name": "Demo sign-ups",
+    "name_ja": "デモ申込数",
+    "unit": "count",
+    "direction": "higher_is_better",
+    "aggregation": "sum",
+}
 
 
 def _audit_entry(world, client):
@@ -77,6 +91,48 @@ ROUTES = {
             str(pk)
             for pk in AuditLogEntry.objects.filter(client=client).values_list("pk", flat=True)
         },
+    ),
+    "api-v1:metric-list": Route(
+        url_kwargs=lambda world, client: {},
+        client_in_path=False,
+        methods={
+            "get": Method(Action.READ),
+            "post": Method(Action.MANAGE_CLIENTS, body=lambda world: NEW_METRIC, ok=201),
+        },
+        rows_of=lambda world, client: {
+            f"{m.consultancy.slug if m.consultancy else None}:{m.key}"
+            for m in metrics_for_client(client).select_related("consultancy")
+        },
+        row_id=lambda row: f"{row['consultancy']}:{row['key']}",
+        foreign_body=lambda world: {**NEW_METRIC, "consultancy": world.b.slug},
+    ),
+    "api-v1:client-measurement-list": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk},
+        methods={"get": Method(Action.READ)},
+        rows_of=lambda world, client: {
+            f"{m.metric.key}:{m.period}" for m in Measurement.objects.filter(client=client)
+        },
+        row_id=lambda row: f"{row['metric']}:{row['period']}",
+    ),
+    "api-v1:client-measurement-bulk": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk},
+        methods={
+            "post": Method(
+                Action.WRITE,
+                body=lambda world: {
+                    "measurements": [{"metric": "leads", "period": "2026-10", "value": 7}]
+                },
+            )
+        },
+        # Bravo's own metric does not exist for a client of Acme.
+        foreign_body=lambda world: {
+            "measurements": [{"metric": "bravo_only", "period": "2026-10", "value": 7}]
+        },
+    ),
+    "api-v1:client-series-list": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk},
+        methods={"get": Method(Action.READ)},
+        query="metrics=leads,visit_to_lead&from=2026-07&to=2026-09",
     ),
     "api-v1:client-audit-log-detail": Route(
         url_kwargs=lambda world, client: {"client_id": client.pk, **_audit_entry(world, client)},
@@ -125,6 +181,12 @@ def test_every_api_route_is_in_the_matrix():
 # --- helpers ------------------------------------------------------------------------------------
 
 
+def url_of(name, world, client):
+    route = ROUTES[name]
+    url = reverse(name, kwargs=route.url_kwargs(world, client))
+    return f"{url}?{route.query}" if route.query else url
+
+
 def db_state():
     """Every row of our apps (less bookkeeping timestamps), to prove a request changed nothing."""
     state = {}
@@ -164,7 +226,7 @@ def expected_status(route, method, allowed):
 
 @pytest.mark.parametrize(("name", "method", "kind"), cases(lambda r, m: r.client_in_path))
 def test_a_foreign_clients_id_is_404_and_changes_nothing(world, name, method, kind):
-    url = reverse(name, kwargs=ROUTES[name].url_kwargs(world, world.b1))
+    url = url_of(name, world, world.b1)
     before = db_state()
 
     body = INVALID_BODY if method in ("post", "put", "patch") else None
@@ -178,7 +240,7 @@ def test_a_foreign_clients_id_is_404_and_changes_nothing(world, name, method, ki
 @pytest.mark.parametrize(("name", "method", "kind"), cases(lambda r, m: r.client_in_path))
 def test_the_home_client_follows_the_rules(world, name, method, kind):
     route = ROUTES[name]
-    url = reverse(name, kwargs=route.url_kwargs(world, world.a1))
+    url = url_of(name, world, world.a1)
     body = route.methods[method].body(world) if route.methods[method].body else None
 
     response = call(world.api(kind), method, url, body)
@@ -190,7 +252,7 @@ def test_the_home_client_follows_the_rules(world, name, method, kind):
 @pytest.mark.parametrize(("name", "method", "kind"), cases(lambda r, m: r.client_in_path))
 def test_a_sibling_client_is_404_unless_the_principal_sees_it(world, name, method, kind):
     route = ROUTES[name]
-    url = reverse(name, kwargs=route.url_kwargs(world, world.a2))
+    url = url_of(name, world, world.a2)
     body = route.methods[method].body(world) if route.methods[method].body else None
 
     response = call(world.api(kind), method, url, body)
@@ -206,7 +268,7 @@ def test_a_sibling_client_is_404_unless_the_principal_sees_it(world, name, metho
 @pytest.mark.parametrize(("name", "method", "kind"), cases(lambda r, m: not r.client_in_path))
 def test_routes_without_a_client_follow_the_consultancy_rules(world, name, method, kind):
     route = ROUTES[name]
-    url = reverse(name, kwargs=route.url_kwargs(world, None))
+    url = url_of(name, world, None)
     body = route.methods[method].body(world) if route.methods[method].body else None
 
     response = call(world.api(kind), method, url, body)
@@ -229,12 +291,12 @@ def test_lists_show_no_foreign_rows(world, name, method, kind):
         clients = [world.a1]
     else:
         clients = list(clients_visible_to(world.principal(kind)))
-    url = reverse(name, kwargs=route.url_kwargs(world, world.a1))
+    url = url_of(name, world, world.a1)
 
     response = world.api(kind).get(url, {"page_size": 500})
 
     assert response.status_code == 200
-    shown = {str(row["id"]) for row in response.json()["results"]}
+    shown = {route.row_id(row) for row in response.json()["results"]}
     expected = set().union(*(route.rows_of(world, client) for client in clients))
     assert shown == expected
     assert shown  # the world gives every principal something to see
@@ -271,7 +333,7 @@ def test_an_object_of_one_client_under_another_clients_url_is_404(world, name, m
 )
 def test_a_foreign_object_in_the_body_is_400(world, name, method, kind):
     route = ROUTES[name]
-    url = reverse(name, kwargs=route.url_kwargs(world, world.a1))
+    url = url_of(name, world, world.a1)
     before = db_state()
 
     response = call(world.api(kind), method, url, route.foreign_body(world))
@@ -284,7 +346,7 @@ def test_a_foreign_object_in_the_body_is_400(world, name, method, kind):
 def test_no_credentials_is_401_with_the_scheme(world, name, method, kind):
     from rest_framework.test import APIClient
 
-    url = reverse(name, kwargs=ROUTES[name].url_kwargs(world, world.a1))
+    url = url_of(name, world, world.a1)
 
     response = call(APIClient(), method, url, {} if method != "get" else None)
 

@@ -1,0 +1,241 @@
+"""API: the metric catalogue, measurements (bulk upsert, raw list) and series."""
+
+import hashlib
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from clients.parsers import DecimalJSONParser
+from clients.principals import Principal
+from clients.problems import PayloadTooLarge, UnprocessableEntity
+from clients.services import IdempotencyMismatch, idempotency_claim, idempotency_store
+from clients.viewsets import ClientScopedViewSet, consultancy_for_create
+from metrics import services
+from metrics.ingest import RowsInvalid
+from metrics.models import Measurement
+from metrics.periods import Granularity, Period, PeriodError
+from metrics.selectors import (
+    MAX_SERIES_PERIODS,
+    measurements_for_client,
+    metric_catalogue_for,
+    metrics_for_client,
+    series_for_client,
+)
+from metrics.serializers import (
+    MeasurementBulkSerializer,
+    MeasurementSerializer,
+    MetricCreateSerializer,
+    MetricSerializer,
+    SeriesSerializer,
+    UpsertResultSerializer,
+)
+
+
+def _period_param(request, name: str) -> Period | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        return Period.parse(raw)
+    except PeriodError as exc:
+        raise exceptions.ValidationError({name: [str(exc)]}) from exc
+
+
+class MetricViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Built-in metrics and the caller's consultancies' own; managers add their own."""
+
+    serializer_class = MetricSerializer
+
+    def get_queryset(self):
+        return metric_catalogue_for(Principal.from_request(self.request)).order_by(
+            "consultancy__slug", "key"
+        )
+
+    @extend_schema(request=MetricCreateSerializer, responses={201: MetricSerializer})
+    def create(self, request, *args, **kwargs):
+        consultancy, fields = consultancy_for_create(
+            Principal.from_request(request), MetricCreateSerializer, request.data
+        )
+        metric = services.metric_create(
+            consultancy=consultancy, actor=Principal.from_request(request), **fields
+        )
+        return Response(MetricSerializer(metric).data, status=status.HTTP_201_CREATED)
+
+
+class MeasurementViewSet(mixins.ListModelMixin, ClientScopedViewSet):
+    """Raw measurements of the client (filters ``metric``, ``from``, ``to``), and bulk upsert."""
+
+    serializer_class = MeasurementSerializer
+    queryset = Measurement.objects.all()
+
+    def client_queryset(self, client):
+        return measurements_for_client(
+            client=client,
+            metric=self.request.query_params.get("metric") or None,
+            since=_period_param(self.request, "from"),
+            until=_period_param(self.request, "to"),
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("metric", str, description="a metric key"),
+            OpenApiParameter(
+                "from", str, description="a period: measurements starting in it or later"
+            ),
+            OpenApiParameter("to", str, description="a period: measurements starting by its end"),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=MeasurementBulkSerializer,
+        responses={200: UpsertResultSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+    )
+    @action(detail=False, methods=["post"], url_path="bulk", parser_classes=[DecimalJSONParser])
+    def bulk(self, request, *args, **kwargs):
+        """Upsert up to 10,000 measurements, all or nothing."""
+        rows = request.data.get("measurements") if isinstance(request.data, dict) else None
+        if not isinstance(rows, list):
+            raise exceptions.ValidationError(
+                {"measurements": ["A list of measurements is required."]}
+            )
+        if len(rows) > services.MAX_BATCH_ROWS:
+            raise PayloadTooLarge(
+                f"{len(rows)} rows: send at most {services.MAX_BATCH_ROWS:,} a request."
+            )
+        idempotency_key = request.headers.get("Idempotency-Key", "").strip()
+        if len(idempotency_key) > 255:
+            raise exceptions.ValidationError({"Idempotency-Key": ["At most 255 characters."]})
+        try:
+            with transaction.atomic():
+                if idempotency_key:
+                    claim, owned = idempotency_claim(
+                        principal=self.principal,
+                        key=idempotency_key,
+                        request_hash=_request_hash(request),
+                    )
+                    if not owned:
+                        return Response(claim.response_body, status=claim.response_status)
+                result = services.measurements_upsert(
+                    client=self.client, rows=rows, actor=self.principal
+                ).as_dict()
+                if idempotency_key:
+                    idempotency_store(claim=claim, status=200, body=result)
+        except RowsInvalid as exc:
+            raise exceptions.ValidationError({"measurements": _row_errors(exc, len(rows))}) from exc
+        except IdempotencyMismatch as exc:
+            raise UnprocessableEntity(
+                "This Idempotency-Key was used for a different request."
+            ) from exc
+        return Response(result)
+
+
+def _request_hash(request) -> str:
+    canonical = json.dumps(
+        [request.method, request.path, request.data], sort_keys=True, cls=DjangoJSONEncoder
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _row_errors(exc: RowsInvalid, count: int) -> list:
+    """The rows' errors in DRF's nested shape, so that each becomes ``{row, field, message}``."""
+    by_row: dict[int, dict] = {}
+    for error in exc.errors:
+        by_row.setdefault(error.row, {}).setdefault(error.field or "row", []).append(error.message)
+    return [by_row.get(index, {}) for index in range(max(by_row) + 1)] if by_row else []
+
+
+class SeriesViewSet(ClientScopedViewSet):
+    """Metrics over time with roll-ups and derived metrics applied."""
+
+    queryset = Measurement.objects.all()
+    serializer_class = SeriesSerializer
+    pagination_class = None
+
+    def client_queryset(self, client):
+        return Measurement.objects.none()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("metrics", str, required=True, description="keys, comma-separated"),
+            OpenApiParameter("granularity", str, enum=[g.value for g in Granularity]),
+            OpenApiParameter("from", str, description="first period (default: 11 before `to`)"),
+            OpenApiParameter("to", str, description="last period (default: the current one)"),
+        ],
+        responses=SeriesSerializer,
+    )
+    def list(self, request, *args, **kwargs):
+        keys = [k.strip() for k in request.query_params.get("metrics", "").split(",") if k.strip()]
+        if not keys:
+            raise exceptions.ValidationError({"metrics": ["Name at least one metric key."]})
+        known = set(metrics_for_client(self.client).values_list("key", flat=True))
+        unknown = [key for key in keys if key not in known]
+        if unknown:
+            raise exceptions.ValidationError(
+                {"metrics": [f"Unknown metric keys: {', '.join(unknown)}."]}
+            )
+        try:
+            granularity = Granularity(request.query_params.get("granularity", "month"))
+        except ValueError:
+            raise exceptions.ValidationError(
+                {"granularity": ["One of day, week, month, quarter, year."]}
+            ) from None
+        first, last = _series_range(request, granularity, self.client)
+        computed = series_for_client(
+            client=self.client, keys=keys, granularity=granularity, first=first, last=last
+        )
+        periods = [period for period, _ in next(iter(computed.values()))]
+        return Response(
+            {
+                "granularity": granularity.value,
+                "periods": [str(period) for period in periods],
+                "series": {
+                    key: [
+                        {
+                            "period": str(period),
+                            "value": value.value if value else None,
+                            "coverage": value.coverage if value else None,
+                        }
+                        for period, value in points
+                    ]
+                    for key, points in computed.items()
+                },
+            }
+        )
+
+
+def _series_range(request, granularity, client) -> tuple[Period, Period]:
+    from metrics.selectors import client_today
+
+    to_param, from_param = _period_param(request, "to"), _period_param(request, "from")
+    last = (
+        Period.containing(granularity, to_param.end)
+        if to_param
+        else Period.containing(granularity, client_today(client))
+    )
+    first = Period.containing(granularity, from_param.start) if from_param else last.shift(-11)
+    count = first.distance(last) + 1
+    if count < 1:
+        raise exceptions.ValidationError({"from": ["`from` must not be after `to`."]})
+    if count > MAX_SERIES_PERIODS:
+        raise exceptions.ValidationError(
+            {"to": [f"At most {MAX_SERIES_PERIODS} periods a request ({count} asked)."]}
+        )
+    return first, last
+
+
+router = SimpleRouter()
+router.register("metrics", MetricViewSet, basename="metric")
+router.register(
+    r"clients/(?P<client_id>[^/.]+)/measurements", MeasurementViewSet, basename="client-measurement"
+)
+router.register(r"clients/(?P<client_id>[^/.]+)/series", SeriesViewSet, basename="client-series")
+urlpatterns = router.urls

@@ -1,0 +1,159 @@
+"""The metric catalogue and the measurements partner tools and consultants feed in."""
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import ApiKey, Client, Consultancy, User
+from metrics.formulas import KEY_PATTERN
+from metrics.periods import Granularity, Period
+
+# At most 20 digits, 6 of them after the point (DESIGN.md, "Metrics and periods").
+VALUE_DIGITS, VALUE_PLACES = 20, 6
+
+
+class Metric(models.Model):
+    """A built-in metric (no consultancy) or a consultancy's own, which may not shadow one."""
+
+    class Unit(models.TextChoices):
+        MONEY = "money", _("money (the client's currency)")
+        COUNT = "count", _("count")
+        RATIO = "ratio", _("ratio (0.15 = 15%)")
+        DAYS = "days", _("days")
+        SCORE = "score", _("score")
+        PEOPLE = "people", _("people")
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher_is_better", _("higher is better")
+        LOWER = "lower_is_better", _("lower is better")
+
+    class Aggregation(models.TextChoices):
+        SUM = "sum", _("sum (flows, e.g. leads)")
+        LAST = "last", _("last value (stocks, e.g. MRR)")
+        AVG = "avg", _("mean (levels, e.g. NPS)")
+
+    consultancy = models.ForeignKey(
+        Consultancy, on_delete=models.CASCADE, null=True, blank=True, related_name="metrics"
+    )
+    key = models.CharField(
+        _("key"),
+        max_length=64,
+        validators=[
+            RegexValidator(
+                rf"^{KEY_PATTERN}\Z",
+                _("Lower-case letters, digits and _, starting with a letter."),
+            )
+        ],
+    )
+    name = models.CharField(_("name"), max_length=120)
+    name_ja = models.CharField(_("Japanese name"), max_length=120)
+    unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
+    direction = models.CharField(_("direction"), max_length=20, choices=Direction.choices)
+    aggregation = models.CharField(_("aggregation"), max_length=10, choices=Aggregation.choices)
+    formula = models.CharField(
+        _("formula"),
+        max_length=500,
+        blank=True,
+        help_text=_("Derived metrics only: e.g. mrr * 12 or ltv / cac."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("metric")
+        verbose_name_plural = _("metrics")
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(consultancy__isnull=True),
+                name="metric_builtin_key_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["consultancy", "key"], name="metric_consultancy_key_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return self.key
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.consultancy_id is None
+
+    @property
+    def is_derived(self) -> bool:
+        return bool(self.formula)
+
+
+class Measurement(models.Model):
+    """One value per (client, metric, period). Written by upsert; every change keeps history."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="measurements")
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="measurements")
+    granularity = models.CharField(max_length=7, choices=[(g.value, g.value) for g in Granularity])
+    period_start = models.DateField()
+    value = models.DecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES)
+    source = models.CharField(max_length=100, blank=True)
+    recorded_by_user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_by_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("measurement")
+        verbose_name_plural = _("measurements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "metric", "granularity", "period_start"],
+                name="measurement_one_per_period",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.metric_id} {self.period} = {self.value}"
+
+    @property
+    def period(self) -> Period:
+        return Period(Granularity(self.granularity), self.period_start)
+
+
+class MeasurementHistory(models.Model):
+    """Every change of a measurement's value: the measurements' own audit trail."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+")
+    granularity = models.CharField(max_length=7)
+    period_start = models.DateField()
+    old_value = models.DecimalField(
+        max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES, null=True, blank=True
+    )
+    new_value = models.DecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES)
+    source = models.CharField(max_length=100, blank=True)
+    changed_by_user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_by_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    batch = models.UUIDField(db_index=True)
+
+    class Meta:
+        verbose_name = _("measurement change")
+        verbose_name_plural = _("measurement history")
+        indexes = [
+            models.Index(
+                fields=["client", "metric", "granularity", "period_start"],
+                name="measurement_history_lookup",
+            ),
+        ]
+
+    def __str__(self):
+        period = Period(Granularity(self.granularity), self.period_start)
+        return f"{self.metric_id} {period}: {self.old_value} → {self.new_value}"

@@ -1,0 +1,80 @@
+"""Shapes of metrics and measurements in the API."""
+
+from rest_framework import serializers
+
+from clients.models import Consultancy
+from metrics.models import Metric
+
+
+class MetricSerializer(serializers.ModelSerializer):
+    consultancy = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    builtin = serializers.BooleanField(source="is_builtin", read_only=True)
+
+    class Meta:
+        model = Metric
+        fields = [
+            "key",
+            "name",
+            "name_ja",
+            "unit",
+            "direction",
+            "aggregation",
+            "formula",
+            "consultancy",
+            "builtin",
+        ]
+        validators = []  # key uniqueness and formulas are checked by the service
+
+
+class MetricCreateSerializer(MetricSerializer):
+    consultancy = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Consultancy.objects.none(),
+        required=False,
+        help_text="The consultancy's slug; needed only when the caller manages several.",
+    )
+
+    def __init__(self, *args, consultancies=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if consultancies is not None:
+            self.fields["consultancy"].queryset = consultancies
+
+
+class MeasurementSerializer(serializers.Serializer):
+    metric = serializers.CharField(source="metric.key")
+    period = serializers.CharField()
+    value = serializers.DecimalField(max_digits=20, decimal_places=6, coerce_to_string=False)
+    source = serializers.CharField()
+    recorded_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class MeasurementRowSerializer(serializers.Serializer):
+    """For the schema only: the bulk endpoint validates rows in plain Python (metrics.ingest)."""
+
+    metric = serializers.CharField()
+    period = serializers.CharField(help_text="2026-09-15, 2026-W38, 2026-09, 2026-Q3 or 2026")
+    value = serializers.DecimalField(max_digits=20, decimal_places=6, coerce_to_string=False)
+    source = serializers.CharField(required=False)
+
+
+class MeasurementBulkSerializer(serializers.Serializer):
+    measurements = MeasurementRowSerializer(many=True)
+
+
+class UpsertResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class SeriesPointSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+    coverage = serializers.FloatField(allow_null=True)
+
+
+class SeriesSerializer(serializers.Serializer):
+    granularity = serializers.CharField()
+    periods = serializers.ListField(child=serializers.CharField())
+    series = serializers.DictField(child=SeriesPointSerializer(many=True))
