@@ -394,10 +394,11 @@ def clients_mark_dirty(*, client_ids, dirty_from=None, dirty_to=None) -> None:
     vendor_functions = {"postgresql": ("LEAST", "GREATEST"), "sqlite": ("MIN", "MAX")}
     least, greatest = vendor_functions[connection.vendor]
     now = timezone.now()
+    to_db = Client._meta.pk.get_db_prep_value  # UUIDs are text on SQLite
     with connection.cursor() as cursor:
         cursor.executemany(
             _MARK_SQL.format(least=least, greatest=greatest),
-            [(client_id, now, dirty_from, dirty_to) for client_id in client_ids],
+            [(to_db(client_id, connection), now, dirty_from, dirty_to) for client_id in client_ids],
         )
 
 

@@ -121,9 +121,7 @@ def clean_rows(
             except ValueError as exc:
                 errors.append(RowError(index, "value", str(exc)))
 
-        source = row.get("source", default_source)
-        if source is None:
-            source = default_source
+        source = row.get("source") or default_source
         if not isinstance(source, str) or len(source) > MAX_SOURCE_LENGTH:
             errors.append(
                 RowError(index, "source", f"must be text of at most {MAX_SOURCE_LENGTH} characters")

@@ -1,6 +1,7 @@
 """Smoke test of the embedded default: fresh SQLite, migrate, load_demo — as `make demo` does."""
 
 import sqlite3
+import uuid
 
 import pytest
 
@@ -30,3 +31,45 @@ def test_migrations_match_the_models(tmp_path):
     checked = manage("makemigrations", "--check", "--dry-run", env=embedded_env(tmp_path))
 
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_import_on_sqlite_uses_the_portable_upsert(tmp_path):
+    # The COPY path is PostgreSQL's; on the embedded SQLite the ORM fallback must give the same
+    # counts and history.
+    env = embedded_env(tmp_path)
+    assert manage("migrate", "--noinput", env=env).returncode == 0
+    assert manage("load_demo", env=env).returncode == 0
+    with sqlite3.connect(tmp_path / "waypoint.sqlite3") as db:
+        (client_id,) = db.execute("select id from clients_client order by name limit 1").fetchone()
+    client_uuid = str(uuid.UUID(client_id))
+    good = tmp_path / "good.csv"
+    good.write_text("metric,period,value\nleads,2026-08,10\nleads,2026-09,12\n")
+    changed = tmp_path / "changed.csv"
+    changed.write_text("metric,period,value\nleads,2026-08,10\nleads,2026-09,13\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("metric,period,value\nleads,2026-10,1\nleads,2026-13,1\n")
+
+    first = manage("import_measurements", "--client", client_uuid, str(good), env=env)
+    second = manage("import_measurements", "--client", client_uuid, str(changed), env=env)
+    rejected = manage("import_measurements", "--client", client_uuid, str(bad), env=env)
+
+    assert "created 2, updated 0, unchanged 0" in first.stdout, first.stderr
+    assert "created 0, updated 1, unchanged 1" in second.stdout, second.stderr
+    assert rejected.returncode == 1
+    assert "line 3, period" in rejected.stderr
+    with sqlite3.connect(tmp_path / "waypoint.sqlite3") as db:
+        rows = db.execute(
+            "select period_start, value from metrics_measurement order by period_start"
+        ).fetchall()
+        history = db.execute(
+            "select old_value, new_value from metrics_measurementhistory order by id"
+        ).fetchall()
+    assert [(start, str(value)) for start, value in rows] == [
+        ("2026-08-01", "10"),
+        ("2026-09-01", "13"),
+    ]
+    assert [(str(old), str(new)) for old, new in history] == [
+        ("None", "10"),
+        ("None", "12"),
+        ("12", "13"),
+    ]
