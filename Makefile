@@ -52,8 +52,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Benchmarks against the PostgreSQL on loopback (BENCH_DATABASE_URL; a fresh database is made).
 bench: install
-	@echo "No benchmark exists yet: tests/benchmarks/ arrives with the ingest issue."
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python scripts/ensure_services.py
+	$(BIN)/python tests/benchmarks/bench_ingest.py
 
 # Regenerate the lock files from pyproject.toml (needs uv: `pip install uv`).
 lock:
