@@ -4,8 +4,6 @@ Every class goes through ``admin_scoping``; writes go through ``clients.services
 land in the audit log.
 """
 
-import copy
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -13,7 +11,12 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from clients import services
-from clients.admin_scoping import ConsultancyScopedAdmin, TenantScopedAdmin, principal_of
+from clients.admin_scoping import (
+    ConsultancyScopedAdmin,
+    TenantScopedAdmin,
+    adopt_saved,
+    principal_of,
+)
 from clients.models import (
     ApiKey,
     AuditLogEntry,
@@ -26,15 +29,6 @@ from clients.models import (
 )
 from clients.principals import Action
 from clients.selectors import clients_visible_to, consultancies_managed_by, consultancies_of
-
-
-def _mark_saved(obj, saved):
-    """Make the admin's unsaved instance the row a service saved (the admin then logs and
-    redirects using it)."""
-    obj.__dict__.update({name: value for name, value in saved.__dict__.items() if name != "_state"})
-    obj._state = copy.copy(saved._state)
-    obj._state.fields_cache = dict(saved._state.fields_cache)
-
 
 # --- users (platform operators only) ----------------------------------------------------------
 
@@ -144,7 +138,7 @@ class ClientAdmin(TenantScopedAdmin):
             created = services.client_create(
                 consultancy=form.cleaned_data["consultancy"], actor=principal_of(request), **fields
             )
-            _mark_saved(obj, created)
+            adopt_saved(obj, created)
 
 
 # --- people -----------------------------------------------------------------------------------
@@ -195,7 +189,7 @@ class _MembershipAdmin(ConsultancyScopedAdmin):
                 email=form.cleaned_data["email"], full_name=form.cleaned_data["full_name"]
             )
         saved = self.set_member(scope, user, form.cleaned_data["role"], principal_of(request))
-        _mark_saved(obj, saved)
+        adopt_saved(obj, saved)
 
     def delete_model(self, request, obj):
         self.remove_member(obj, principal_of(request))
@@ -265,7 +259,7 @@ class ClientAssignmentAdmin(ConsultancyScopedAdmin):
         saved = services.client_assign(
             client=obj.client, user=obj.user, actor=principal_of(request)
         )
-        _mark_saved(obj, saved)
+        adopt_saved(obj, saved)
 
 
 # --- keys and the audit log -------------------------------------------------------------------
@@ -327,7 +321,7 @@ class ApiKeyAdmin(ConsultancyScopedAdmin):
             expires_at=form.cleaned_data["expires_at"],
             actor=principal_of(request),
         )
-        _mark_saved(obj, key)
+        adopt_saved(obj, key)
         messages.warning(
             request, _("Copy the key now; it is not shown again: %(key)s") % {"key": plain}
         )

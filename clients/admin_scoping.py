@@ -5,6 +5,7 @@ permissions, so a consultant sees exactly what the API would show them. Superuse
 platform's operators and see everything.
 """
 
+import copy
 from functools import reduce
 
 from django.contrib import admin
@@ -22,6 +23,14 @@ from clients.selectors import (
 
 def principal_of(request) -> Principal:
     return Principal(user=request.user)
+
+
+def adopt_saved(obj, saved):
+    """Make the admin's unsaved instance the row a service saved: admin classes write through
+    services (for the audit log), and Django's admin then logs and redirects using ``obj``."""
+    obj.__dict__.update({name: value for name, value in saved.__dict__.items() if name != "_state"})
+    obj._state = copy.copy(saved._state)
+    obj._state.fields_cache = dict(saved._state.fields_cache)
 
 
 def per_request(request, key, compute):

@@ -1,0 +1,291 @@
+"""The consultants' admin for metrics: the catalogue, measurements, their history and the import.
+
+Every class goes through ``clients.admin_scoping``. Metrics are written through
+``metrics.services`` (formula checks, the audit log, stale clients); measurements change only
+through the API or the import page here, which calls ``measurements_import``.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import FileExtensionValidator
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from clients.admin_scoping import (
+    ConsultancyScopedAdmin,
+    TenantScopedAdmin,
+    adopt_saved,
+    per_request,
+    principal_of,
+)
+from clients.models import Client
+from clients.principals import Action
+from clients.selectors import clients_with_action, consultancies_managed_by, consultancy_actions
+from metrics import services
+from metrics.importing import ImportFileError
+from metrics.models import Measurement, MeasurementHistory, Metric
+from metrics.periods import Granularity, Period
+from metrics.selectors import metric_catalogue_for
+
+# --- the metric catalogue -----------------------------------------------------------------------
+
+
+class MetricForm(forms.ModelForm):
+    """Saves through ``metric_create``/``metric_update`` while validating, so that what the
+    service refuses (an unknown key in a formula, a cycle, a built-in's key) is a form error.
+
+    The write happens in ``_post_clean``, after the model's own checks: the admin runs the
+    whole change view in one transaction, and ``save_model`` only adopts the saved row."""
+
+    actor = None  # the Principal; set by MetricAdmin.get_form on the class it builds per request
+
+    class Meta:
+        model = Metric
+        fields = ["consultancy", *services.METRIC_FIELDS]
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        fields = {name: self.cleaned_data[name] for name in services.METRIC_FIELDS}
+        try:
+            if self.instance.pk is None:
+                self.saved = services.metric_create(
+                    consultancy=self.cleaned_data["consultancy"], actor=self.actor, **fields
+                )
+            else:
+                stored = Metric.objects.select_related("consultancy").get(pk=self.instance.pk)
+                self.saved = services.metric_update(metric=stored, actor=self.actor, **fields)
+        except ValidationError as exc:
+            self._add_service_errors(exc)
+
+    def _add_service_errors(self, error: ValidationError):
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for field, errors in error.error_dict.items():
+            self.add_error(field if field in self.fields else None, errors)
+
+
+@admin.register(Metric)
+class MetricAdmin(ConsultancyScopedAdmin):
+    """Members read the built-in metrics and their consultancies' own; owners and managers add
+    and edit their consultancies' own. Built-in metrics come from ``metrics.catalogue`` and are
+    read-only here for everyone (``metric_update`` refuses them)."""
+
+    form = MetricForm
+    view_action = Action.READ
+    change_action = add_action = Action.MANAGE_CLIENTS
+    list_display = ["key", "name", "name_ja", "unit", "aggregation", "formula", "belongs_to"]
+    list_filter = ["unit", "aggregation", ("consultancy", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["consultancy"]
+    search_fields = ["key", "name", "name_ja"]
+    fields = ["consultancy", *services.METRIC_FIELDS]
+
+    @admin.display(
+        description=_("consultancy"), ordering="consultancy__name", empty_value=_("built-in")
+    )
+    def belongs_to(self, obj):
+        return obj.consultancy
+
+    # --- rows and rights ------------------------------------------------------------------------
+
+    def scope_queryset(self, request, queryset):
+        return queryset.filter(pk__in=metric_catalogue_for(principal_of(request)).values("pk"))
+
+    def object_actions(self, request, obj):
+        if obj.is_builtin:
+            return frozenset({Action.READ}) if self.is_member(request) else frozenset()
+        return consultancy_actions(principal_of(request), obj.consultancy)
+
+    def may_on_some(self, request, action):
+        if action == Action.READ:
+            return self.is_member(request)
+        return per_request(
+            request,
+            ("consultancies", action),
+            lambda: consultancies_managed_by(principal_of(request), action).exists(),
+        )
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_builtin:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Measurements and formulas name metrics; only the platform's operators remove one.
+        return request.user.is_superuser
+
+    # --- the form -------------------------------------------------------------------------------
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["consultancy"] if obj is not None else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "consultancy":
+            kwargs["required"] = True  # built-in metrics come from the catalogue, not from here
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "consultancy" and not request.user.is_superuser:
+            field.queryset = consultancies_managed_by(principal_of(request), self.add_action)
+        return field
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = principal_of(request)  # modelform_factory made this class for this request
+        return form
+
+    def save_model(self, request, obj, form, change):
+        adopt_saved(obj, form.saved)
+
+
+# --- measurements -------------------------------------------------------------------------------
+
+
+class MeasurementImportForm(forms.Form):
+    client = forms.ModelChoiceField(label=capfirst(_("client")), queryset=Client.objects.none())
+    file = forms.FileField(
+        label=capfirst(_("file")),
+        validators=[FileExtensionValidator(["csv", "xlsx", "xlsm"])],
+        help_text=_(
+            "CSV (UTF-8 or Shift_JIS) or XLSX. Line 1 is the header metric,period,value[,source]; "
+            "periods are text: 2026-09-15, 2026-W38, 2026-09, 2026-Q3 or 2026. All or nothing: "
+            "if any line is bad, nothing is written."
+        ),
+    )
+
+    def __init__(self, *args, clients, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients
+
+
+class _ReadOnlyMeasurementsAdmin(TenantScopedAdmin):
+    client_path = "client"
+    list_filter = ["granularity"]
+    search_fields = ["metric__key"]
+
+    @admin.display(description=_("metric"), ordering="metric__key")
+    def metric_key(self, obj):
+        return obj.metric.key
+
+    @admin.display(description=_("period"), ordering="period_start")
+    def period_label(self, obj):
+        return str(Period(Granularity(obj.granularity), obj.period_start))
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(_ReadOnlyMeasurementsAdmin):
+    """Read-only: values change through the API or the import page, whose writes keep history
+    and mark the client stale. The import needs write on some client."""
+
+    list_display = ["client", "metric_key", "period_label", "value", "source", "updated_at"]
+    list_select_related = ["client", "metric"]
+    ordering = ["-period_start", "metric__key"]
+    change_list_template = "admin/metrics/measurement/change_list.html"
+    import_template = "admin/metrics/measurement/import.html"
+    imported_message = _(
+        "%(client)s: created %(created)d, updated %(updated)d, unchanged %(unchanged)d."
+    )
+
+    # Nobody edits values here, operators included: a change outside the upsert would skip the
+    # history, the audit log and the stale mark.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # --- the import page ------------------------------------------------------------------------
+
+    def may_import(self, request) -> bool:
+        return request.user.is_superuser or (
+            self.is_member(request) and self.may_on_some(request, Action.WRITE)
+        )
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_import"
+        view = self.admin_site.admin_view(self.import_view)
+        # Before the default patterns: "<path:object_id>/" would take "import/" too.
+        return [path("import/", view, name=name), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_import": self.may_import(request)}
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        if not self.may_import(request):
+            raise PermissionDenied
+        principal = principal_of(request)
+        clients = (
+            Client.objects.all()
+            if request.user.is_superuser
+            else clients_with_action(principal, Action.WRITE)
+        )
+        form = MeasurementImportForm(
+            request.POST or None, request.FILES or None, clients=clients.order_by("name")
+        )
+        bad_lines = []
+        if request.method == "POST" and form.is_valid():
+            client, upload = form.cleaned_data["client"], form.cleaned_data["file"]
+            try:
+                result = services.measurements_import(
+                    client=client, filename=upload.name, content=upload.read(), actor=principal
+                )
+            except ImportFileError as exc:
+                form.add_error("file", str(exc))
+            except services.ImportRejected as exc:
+                bad_lines = [str(error) for error in exc.errors]
+            else:
+                messages.success(
+                    request, self.imported_message % {"client": client, **result.as_dict()}
+                )
+                changelist = f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
+                return redirect(reverse(changelist, current_app=self.admin_site.name))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import measurements"),
+            "form": form,
+            "bad_lines": bad_lines,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, self.import_template, context)
+
+
+@admin.register(MeasurementHistory)
+class MeasurementHistoryAdmin(_ReadOnlyMeasurementsAdmin):
+    """The measurements' own audit trail: scoped like them, read-only for everyone."""
+
+    list_display = [
+        "client",
+        "metric_key",
+        "period_label",
+        "old_value",
+        "new_value",
+        "source",
+        "changed_by",
+        "changed_at",
+    ]
+    list_select_related = ["client", "metric", "changed_by_user", "changed_by_key"]
+    ordering = ["-changed_at"]
+
+    @admin.display(description=_("changed by"))
+    def changed_by(self, obj):
+        if obj.changed_by_key is not None:
+            return f"wp_{obj.changed_by_key.prefix}_…"
+        return obj.changed_by_user
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
