@@ -292,6 +292,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ClientStatusEnum": "clients.models.Client.Status",
+        "PlanStatusEnum": "plans.models.Plan.Status",
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------------

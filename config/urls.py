@@ -10,6 +10,7 @@ from clients.problems import api_not_found, api_server_error
 from clients.views import home
 from config.health import healthz, readyz
 from metrics import api as metrics_api
+from plans import api as plans_api
 
 API_PREFIX = "/api/"
 
@@ -18,6 +19,7 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
     *clients_api.urlpatterns,
     *metrics_api.urlpatterns,
+    *plans_api.urlpatterns,
 ]
 
 urlpatterns = [

@@ -12,6 +12,7 @@ from clients.models import Client, Consultancy
 from clients.principals import Action, Principal
 from clients.services import client_assign, client_create
 from metrics.services import measurements_upsert, metric_create
+from plans.services import plan_create
 from tests.clients.factories import (
     ConsultancyFactory,
     api_key,
@@ -121,4 +122,28 @@ def build_world() -> World:
                 {"metric": f"{client.consultancy.slug}_only", "period": "2026-09", "value": 1},
             ],
         )
+    for client in (world.a1, world.a2, world.b1):
+        plan_create(client=client, raw=minimal_plan(), actor=None)
     return world
+
+
+def minimal_plan(**changes) -> dict:
+    """A small valid plan document: one KPI, one event milestone."""
+    return {
+        "name": "FY2026",
+        "starts_on": "2026-01-01",
+        "ends_on": "2026-12-31",
+        "status": "active",
+        "kpis": [
+            {
+                "key": "leads",
+                "metric": "leads",
+                "baseline": {"period": "2025-12", "value": 100},
+                "must": 500,
+                "stretch": 800,
+                "target_period": "2026-12",
+            }
+        ],
+        "milestones": [{"key": "launch", "name": "Launch", "due": "2026-06-30", "kind": "event"}],
+        **changes,
+    }

@@ -17,7 +17,8 @@ from clients.principals import Action
 from clients.selectors import clients_visible_to
 from metrics.models import Measurement
 from metrics.selectors import metrics_for_client
-from tests.tenancy import EXPECTED, EXPECTED_CONSULTANCY, PRINCIPAL_KINDS
+from plans.models import Plan
+from tests.tenancy import EXPECTED, EXPECTED_CONSULTANCY, PRINCIPAL_KINDS, minimal_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,10 @@ NEW_METRIC = {
     "direction": "higher_is_better",
     "aggregation": "sum",
 }
+
+
+def _plan(world, client):
+    return {"plan_id": Plan.objects.filter(client=client).values_list("pk", flat=True)[0]}
 
 
 def _audit_entry(world, client):
@@ -133,6 +138,44 @@ ROUTES = {
         url_kwargs=lambda world, client: {"client_id": client.pk},
         methods={"get": Method(Action.READ)},
         query="metrics=leads,visit_to_lead&from=2026-07&to=2026-09",
+    ),
+    "api-v1:client-plan-list": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk},
+        methods={
+            "get": Method(Action.READ),
+            "post": Method(Action.WRITE, body=lambda world: minimal_plan(status="draft"), ok=201),
+        },
+        rows_of=lambda world, client: {str(p.pk) for p in Plan.objects.filter(client=client)},
+        foreign_body=lambda world: minimal_plan(
+            kpis=[
+                {
+                    "key": "own",
+                    "metric": "bravo_only",
+                    "baseline": {"period": "2025-12", "value": 1},
+                    "must": 2,
+                    "target_period": "2026-12",
+                }
+            ]
+        ),
+    ),
+    "api-v1:client-plan-detail": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk, **_plan(world, client)},
+        methods={
+            "get": Method(Action.READ),
+            "put": Method(Action.WRITE, body=lambda world: minimal_plan(name="FY2026 v2")),
+            "patch": Method(Action.WRITE, body=lambda world: {"name": "Renamed"}),
+            "delete": Method(Action.WRITE, ok=204),
+        },
+        nested_object=_plan,
+    ),
+    "api-v1:client-plan-achieve": Route(
+        url_kwargs=lambda world, client: {
+            "client_id": client.pk,
+            "milestone_key": "launch",
+            **_plan(world, client),
+        },
+        methods={"post": Method(Action.WRITE, body=lambda world: {"achieved_on": "2026-03-01"})},
+        nested_object=lambda world, client: {"milestone_key": "launch", **_plan(world, client)},
     ),
     "api-v1:client-audit-log-detail": Route(
         url_kwargs=lambda world, client: {"client_id": client.pk, **_audit_entry(world, client)},
@@ -315,7 +358,10 @@ def test_an_object_of_one_client_under_another_clients_url_is_404(world, name, m
 
     response = call(world.api(kind), method, url)
 
-    assert response.status_code == 404
+    # The object is never found under A2; a principal without the method's right on A2 is
+    # stopped before the lookup (403), which reveals nothing about the object either.
+    allowed = route.methods[method].needs in EXPECTED[kind][1]
+    assert response.status_code == (404 if allowed else 403)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,113 @@
+"""API: plan documents under /clients/{id}/plans/ and event milestones' achievements."""
+
+from datetime import date
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from clients.parsers import DecimalJSONParser
+from clients.viewsets import ClientScopedViewSet
+from plans import services
+from plans.document import DocumentInvalid
+from plans.models import Milestone, Plan
+from plans.selectors import plan_document, plan_with_document, plans_for_client
+
+
+class PlanSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Plan
+        fields = ["id", "name", "vision", "starts_on", "ends_on", "status"]
+
+
+class AchieveSerializer(serializers.Serializer):
+    achieved_on = serializers.DateField()
+
+
+def _invalid(exc: DocumentInvalid) -> exceptions.ValidationError:
+    return exceptions.ValidationError(exc.as_dict())
+
+
+class PlanViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    ClientScopedViewSet,
+):
+    """A client's plans. POST and PUT take the whole document (API.md, "Plans"); PATCH the
+    plan's own fields; DELETE removes the plan."""
+
+    queryset = Plan.objects.all()
+    serializer_class = PlanSummarySerializer
+    lookup_url_kwarg = "plan_id"
+    parser_classes = [DecimalJSONParser]
+
+    def client_queryset(self, client):
+        if self.action == "list":
+            return plans_for_client(client=client)
+        return plan_with_document(client=client)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(plan_document(self.get_object()))
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    def create(self, request, *args, **kwargs):
+        try:
+            plan = services.plan_create(client=self.client, raw=request.data, actor=self.principal)
+        except DocumentInvalid as exc:
+            raise _invalid(exc) from exc
+        return Response(self._document(plan), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def update(self, request, *args, **kwargs):
+        plan = self.get_object()
+        try:
+            plan = services.plan_replace(plan=plan, raw=request.data, actor=self.principal)
+        except DocumentInvalid as exc:
+            raise _invalid(exc) from exc
+        return Response(self._document(plan))
+
+    @extend_schema(request=PlanSummarySerializer, responses=OpenApiTypes.OBJECT)
+    def partial_update(self, request, *args, **kwargs):
+        plan = self.get_object()
+        if not isinstance(request.data, dict):
+            raise exceptions.ValidationError({"non_field_errors": ["Send an object."]})
+        try:
+            plan = services.plan_update(plan=plan, fields=dict(request.data), actor=self.principal)
+        except DocumentInvalid as exc:
+            raise _invalid(exc) from exc
+        return Response(self._document(plan))
+
+    def perform_destroy(self, instance):
+        services.plan_delete(plan=instance, actor=self.principal)
+
+    @extend_schema(request=AchieveSerializer, responses=OpenApiTypes.OBJECT)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"milestones/(?P<milestone_key>[^/]+)/achieve",
+    )
+    def achieve(self, request, *args, milestone_key=None, **kwargs):
+        """Mark an event milestone achieved (400 for a state milestone)."""
+        plan = self.get_object()
+        body = AchieveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        achieved_on: date = body.validated_data["achieved_on"]
+        try:
+            services.milestone_achieve(
+                plan=plan, key=milestone_key, achieved_on=achieved_on, actor=self.principal
+            )
+        except Milestone.DoesNotExist:
+            raise exceptions.NotFound(f"No milestone {milestone_key!r} in this plan.") from None
+        return Response(self._document(plan))
+
+    def _document(self, plan):
+        return plan_document(plan_with_document(client=self.client).get(pk=plan.pk))
+
+
+router = SimpleRouter()
+router.register(r"clients/(?P<client_id>[^/.]+)/plans", PlanViewSet, basename="client-plan")
+urlpatterns = router.urls

@@ -1,0 +1,194 @@
+"""A client's strategy plan: the KPI tree with its targets, milestones and funnels.
+
+Every row carries ``client`` (the tenant key). Document keys (``key``) are the plan document's
+own handles, unique within a plan, so an edit of the document can match rows by key and keep
+their ids, history and achievements.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Client
+from metrics.models import VALUE_DIGITS, VALUE_PLACES, Metric
+from metrics.periods import Granularity
+
+
+def _value(**kwargs):
+    return models.DecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES, **kwargs)
+
+
+class Plan(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        ARCHIVED = "archived", _("Archived")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="plans")
+    name = models.CharField(_("name"), max_length=200)
+    vision = models.TextField(_("vision"), blank=True)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(status="active"), name="plan_one_active_per_client"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__gt=models.F("starts_on")), name="plan_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class KpiNode(models.Model):
+    class Interpolation(models.TextChoices):
+        LINEAR = "linear", _("linear")
+        COMPOUND = "compound", _("compound")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="kpis")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("key"), max_length=64)
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    weight = _value(default=1)
+    baseline_period = models.CharField(_("baseline period"), max_length=10)
+    baseline_value = _value()
+    must = _value()
+    stretch = _value(null=True, blank=True)
+    target_period = models.CharField(_("target period"), max_length=10)
+    granularity = models.CharField(
+        max_length=7,
+        choices=[(g.value, g.value) for g in Granularity],
+        default=Granularity.MONTH.value,
+    )
+    interpolation = models.CharField(
+        max_length=10, choices=Interpolation.choices, default=Interpolation.LINEAR
+    )
+    formula = models.CharField(_("formula"), max_length=500, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "key"], name="kpi_key_unique_in_plan"),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="kpi_weight_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.key
+
+
+class Milestone(models.Model):
+    class Kind(models.TextChoices):
+        STATE = "state", _("state")
+        EVENT = "event", _("event")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="milestones")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("key"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    due = models.DateField(_("due"))
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
+    achieved_on = models.DateField(_("achieved on"), null=True, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["due", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "key"], name="milestone_key_unique_in_plan"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class MilestoneCondition(models.Model):
+    class Op(models.TextChoices):
+        GTE = "gte", "≥"
+        LTE = "lte", "≤"
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="conditions")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+")
+    op = models.CharField(max_length=3, choices=Op.choices)
+    value = _value()
+    cumulative = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("condition")
+        verbose_name_plural = _("conditions")
+        ordering = ["position"]
+
+    def __str__(self):
+        return f"{self.metric_id} {self.op} {self.value}"
+
+
+class Funnel(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="funnels")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("key"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("funnel")
+        verbose_name_plural = _("funnels")
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "key"], name="funnel_key_unique_in_plan"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class FunnelStage(models.Model):
+    funnel = models.ForeignKey(Funnel, on_delete=models.CASCADE, related_name="stages")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+")
+    target_conversion = models.DecimalField(
+        _("target conversion"), max_digits=7, decimal_places=6, null=True, blank=True
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("funnel stage")
+        verbose_name_plural = _("funnel stages")
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["funnel", "name"], name="stage_name_unique_in_funnel"),
+            models.CheckConstraint(
+                condition=Q(target_conversion__isnull=True)
+                | (Q(target_conversion__gt=0) & Q(target_conversion__lte=1)),
+                name="stage_target_conversion_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
