@@ -104,6 +104,21 @@ class ConsultancyAdmin(ConsultancyScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser else ["slug"]
 
+    def save_model(self, request, obj, form, change):
+        if not change:  # operators only: a new consultancy has no owner yet to act for
+            super().save_model(request, obj, form, change)
+            return
+        stored = Consultancy.objects.get(pk=obj.pk)
+        fields = {
+            name: form.cleaned_data[name]
+            for name in services.CONSULTANCY_FIELDS
+            if name in form.cleaned_data
+        }
+        saved = services.consultancy_update(
+            consultancy=stored, actor=principal_of(request), **fields
+        )
+        adopt_saved(obj, saved)
+
     def has_add_permission(self, request):
         return request.user.is_superuser
 

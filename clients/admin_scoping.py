@@ -98,6 +98,13 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return action in self.object_actions(request, obj)
 
     def may_on_some(self, request, action) -> bool:
+        if action in (Action.MANAGE_CLIENTS, Action.MANAGE_ACCESS):
+            # Consultancy-level: an owner may add the first client of an empty consultancy.
+            return per_request(
+                request,
+                ("consultancies", action),
+                lambda: consultancies_managed_by(principal_of(request), action).exists(),
+            )
         return per_request(
             request,
             ("clients", action),

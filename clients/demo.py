@@ -24,6 +24,10 @@ DEMO_CLIENTS = [
 DEFAULT_DEMO_PASSWORD = "waypoint-demo"  # noqa: S105
 
 
+class DemoConflict(Exception):
+    """The demo would overwrite data that is not the demo's."""
+
+
 @dataclass
 class DemoContext:
     """What steps hand to each other, and the logins to print at the end."""
@@ -61,6 +65,15 @@ def consultancy_with_owner(context: DemoContext) -> None:
     from clients.models import Consultancy, ConsultancyMembership, User
     from clients.services import consultancy_member_set
 
+    existing = Consultancy.objects.filter(slug=DEMO_CONSULTANCY_SLUG).first()
+    if (
+        existing is not None
+        and not existing.memberships.filter(user__email__iexact=DEMO_OWNER_EMAIL).exists()
+    ):
+        # A real consultancy chose this slug: never hand it to a login with a printed password.
+        raise DemoConflict(
+            f"A consultancy with the slug {DEMO_CONSULTANCY_SLUG!r} exists and is not the demo."
+        )
     consultancy, _ = Consultancy.objects.update_or_create(
         slug=DEMO_CONSULTANCY_SLUG,
         defaults={"name": "Demo Consulting", "timezone": "Asia/Tokyo", "currency": "JPY"},

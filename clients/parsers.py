@@ -5,8 +5,9 @@ import json
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, get_encoding
 
 
 def _reject_constant(name):
@@ -16,7 +17,13 @@ def _reject_constant(name):
 class DecimalJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parser_context = parser_context or {}
-        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        request = parser_context.get("request")
+        length = request.META.get("CONTENT_LENGTH") if request is not None else None
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length and length.isdigit() and int(length) > limit:
+            # DRF reads the stream itself: apply Django's body limit before parsing (413).
+            raise RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
+        encoding = get_encoding(parser_context)  # text codecs only (no bz2 bombs)
         try:
             decoded = codecs.getreader(encoding)(stream)
             return json.load(decoded, parse_float=Decimal, parse_constant=_reject_constant)

@@ -223,6 +223,36 @@ def client_member_remove(*, membership: ClientMembership, actor: Principal | Non
     membership.delete()
 
 
+CONSULTANCY_FIELDS = ("name", "timezone", "currency", "status_tolerance")
+
+
+@transaction.atomic
+def consultancy_update(*, consultancy: Consultancy, actor: Principal | None, **fields):
+    """Edit a consultancy; a new status tolerance re-judges every client's scorecards."""
+    unknown = set(fields) - set(CONSULTANCY_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown consultancy fields: {sorted(unknown)}")
+    before = snapshot(consultancy, fields)
+    for name, value in fields.items():
+        setattr(consultancy, name, value)
+    consultancy.full_clean()
+    after = snapshot(consultancy, fields)
+    if after == before:
+        return consultancy
+    consultancy.save()
+    if before.get("status_tolerance") != after.get("status_tolerance"):
+        clients_mark_dirty(client_ids=list(consultancy.clients.values_list("pk", flat=True)))
+    audit_record(
+        actor=actor,
+        action="consultancy.updated",
+        obj=consultancy,
+        consultancy=consultancy,
+        before={k: v for k, v in before.items() if after[k] != v},
+        after={k: v for k, v in after.items() if before[k] != v},
+    )
+    return consultancy
+
+
 # --- clients ------------------------------------------------------------------------------------
 
 
@@ -270,6 +300,8 @@ def client_update(*, client: Client, actor: Principal | None, **fields) -> Clien
     after = snapshot(client, fields)
     if after != before:
         client.save()
+        if "timezone" in fields and before["timezone"] != after["timezone"]:
+            clients_mark_dirty(client_ids=[client.pk])  # "today" and "closed" move with it
         audit_record(
             actor=actor,
             action="client.updated",

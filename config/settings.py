@@ -192,7 +192,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "clients.auth.login_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("NUM_PROXIES", default=None)
+AXES_IPWARE_PROXY_COUNT = env.int("NUM_PROXIES", default=0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -263,7 +263,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["clients.renderers.ExactJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "clients.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -281,7 +281,8 @@ REST_FRAMEWORK = {
         "user": env.str("API_RATE_USER", default="600/min"),
         "anon": env.str("API_RATE_ANON", default="60/min"),
     },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
+    # 0: trust no X-Forwarded-For (a client could forge it); set to the proxies in front.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Waypoint API",

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -21,6 +22,7 @@ from metrics.ingest import RowsInvalid
 from metrics.models import Measurement
 from metrics.periods import Granularity, Period, PeriodError
 from metrics.selectors import (
+    MAX_SERIES_METRICS,
     MAX_SERIES_PERIODS,
     measurements_for_client,
     metric_catalogue_for,
@@ -35,6 +37,8 @@ from metrics.serializers import (
     SeriesSerializer,
     UpsertResultSerializer,
 )
+
+SIX_PLACES, FOUR_PLACES = Decimal("0.000001"), Decimal("0.0001")
 
 
 def _period_param(request, name: str) -> Period | None:
@@ -174,8 +178,10 @@ class SeriesViewSet(ClientScopedViewSet):
     )
     def list(self, request, *args, **kwargs):
         keys = [k.strip() for k in request.query_params.get("metrics", "").split(",") if k.strip()]
-        if not keys:
-            raise exceptions.ValidationError({"metrics": ["Name at least one metric key."]})
+        if not keys or len(keys) > MAX_SERIES_METRICS:
+            raise exceptions.ValidationError(
+                {"metrics": [f"Name one to {MAX_SERIES_METRICS} metric keys."]}
+            )
         known = set(metrics_for_client(self.client).values_list("key", flat=True))
         unknown = [key for key in keys if key not in known]
         if unknown:
@@ -201,8 +207,8 @@ class SeriesViewSet(ClientScopedViewSet):
                     key: [
                         {
                             "period": str(period),
-                            "value": value.value if value else None,
-                            "coverage": value.coverage if value else None,
+                            "value": value.value.quantize(SIX_PLACES) if value else None,
+                            "coverage": value.coverage.quantize(FOUR_PLACES) if value else None,
                         }
                         for period, value in points
                     ]
@@ -221,7 +227,10 @@ def _series_range(request, granularity, client) -> tuple[Period, Period]:
         if to_param
         else Period.containing(granularity, client_today(client))
     )
-    first = Period.containing(granularity, from_param.start) if from_param else last.shift(-11)
+    try:
+        first = Period.containing(granularity, from_param.start) if from_param else last.shift(-11)
+    except PeriodError as exc:
+        raise exceptions.ValidationError({"from": [str(exc)]}) from exc
     count = first.distance(last) + 1
     if count < 1:
         raise exceptions.ValidationError({"from": ["`from` must not be after `to`."]})

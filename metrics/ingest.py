@@ -6,6 +6,7 @@ the field at fault, so a batch can be refused whole with all its problems named 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -50,16 +51,22 @@ class RowsInvalid(Exception):
         self.errors = errors
 
 
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def parse_value(raw) -> Decimal:
     """A finite decimal with at most 14 digits before the point and 6 after it."""
-    if isinstance(raw, bool) or raw is None:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, Decimal, str)):
         raise ValueError("must be a number")
-    if isinstance(raw, (datetime, date)):
-        raise ValueError("must be a number, not a date")
     if isinstance(raw, float):
-        raw = repr(raw)  # the shortest text that reads back as the same float
+        # A spreadsheet's binary float (3703.6800000000003) read to the 15 digits it holds.
+        raw = format(raw, ".15g")
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if not _NUMBER.fullmatch(raw):
+            raise ValueError("must be a number")
     try:
-        value = Decimal(raw.strip() if isinstance(raw, str) else raw)
+        value = Decimal(raw)
     except (InvalidOperation, TypeError, ValueError):
         raise ValueError("must be a number") from None
     if not value.is_finite():
@@ -122,9 +129,17 @@ def clean_rows(
                 errors.append(RowError(index, "value", str(exc)))
 
         source = row.get("source") or default_source
-        if not isinstance(source, str) or len(source) > MAX_SOURCE_LENGTH:
+        if (
+            not isinstance(source, str)
+            or len(source) > MAX_SOURCE_LENGTH
+            or not source.isprintable()
+        ):
             errors.append(
-                RowError(index, "source", f"must be text of at most {MAX_SOURCE_LENGTH} characters")
+                RowError(
+                    index,
+                    "source",
+                    f"must be printable text of at most {MAX_SOURCE_LENGTH} characters",
+                )
             )
 
         if len(errors) > row_errors or metric is None or period is None:

@@ -44,11 +44,11 @@ ANCESTORS = {
 }
 
 _PATTERNS = [
-    (Granularity.DAY, re.compile(r"(\d{4})-(\d{2})-(\d{2})")),
-    (Granularity.WEEK, re.compile(r"(\d{4})-W(\d{2})")),
-    (Granularity.MONTH, re.compile(r"(\d{4})-(\d{2})")),
-    (Granularity.QUARTER, re.compile(r"(\d{4})-Q(\d)")),
-    (Granularity.YEAR, re.compile(r"(\d{4})")),
+    (Granularity.DAY, re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")),
+    (Granularity.WEEK, re.compile(r"([0-9]{4})-W([0-9]{2})")),
+    (Granularity.MONTH, re.compile(r"([0-9]{4})-([0-9]{2})")),
+    (Granularity.QUARTER, re.compile(r"([0-9]{4})-Q([0-9])")),
+    (Granularity.YEAR, re.compile(r"([0-9]{4})")),
 ]
 HINT = "write it as 2026-09-15, 2026-W38, 2026-09, 2026-Q3 or 2026"
 
@@ -233,7 +233,11 @@ def _parse(text: str) -> Period:
             start = _start_of(granularity, numbers)
         except ValueError:
             raise PeriodError(f"{text!r} is not a real {granularity}: {HINT}.") from None
-        return Period(granularity, start)
+        period = Period(granularity, start)
+        if period.start.year >= 9999:
+            # Its end (and every roll-up above it) would run past the last date Python knows.
+            raise PeriodError(f"{text!r} is out of range: periods end by 9998.")
+        return period
     raise PeriodError(f"{text!r} is not a period: {HINT}.")
 
 

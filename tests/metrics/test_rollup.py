@@ -132,3 +132,11 @@ def test_no_data_and_division_by_zero_give_no_value():
     assert r.value("mrr", P("2026-09")) is None
     assert r.value("visit_to_lead", P("2026-07")) is None
     assert r.value("unknown", P("2026-07")) is None
+
+
+def test_a_formula_has_no_value_after_the_as_of_date():
+    metrics = {"hundred": MetricDef("hundred", "avg", parse("100"))}
+    r = Rollup(metrics, {}, date(2026, 9, 15))
+
+    assert r.value("hundred", P("2026-09")) == Value(D(100), D(1))
+    assert r.value("hundred", P("2026-10")) is None
