@@ -2,9 +2,10 @@
 
 from datetime import date
 
+from django.utils.translation import get_language_from_request
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, serializers, status
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -14,6 +15,7 @@ from clients.viewsets import ClientScopedViewSet
 from plans import services
 from plans.document import DocumentInvalid
 from plans.models import Milestone, Plan
+from plans.plan_templates import TEMPLATES
 from plans.selectors import plan_document, plan_with_document, plans_for_client
 
 
@@ -25,6 +27,23 @@ class PlanSummarySerializer(serializers.ModelSerializer):
 
 class AchieveSerializer(serializers.Serializer):
     achieved_on = serializers.DateField()
+
+
+class FromTemplateSerializer(serializers.Serializer):
+    template = serializers.ChoiceField(choices=sorted(TEMPLATES))
+    starts_on = serializers.DateField()
+    status = serializers.ChoiceField(choices=Plan.Status.choices, default=Plan.Status.DRAFT)
+    language = serializers.ChoiceField(
+        choices=["ja", "en"], required=False, help_text="Default: from Accept-Language."
+    )
+
+
+class PlanTemplateSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    name_ja = serializers.CharField()
+    description = serializers.CharField()
+    description_ja = serializers.CharField()
 
 
 def _invalid(exc: DocumentInvalid) -> exceptions.ValidationError:
@@ -104,10 +123,51 @@ class PlanViewSet(
             raise exceptions.NotFound(f"No milestone {milestone_key!r} in this plan.") from None
         return Response(self._document(plan))
 
+    @extend_schema(request=FromTemplateSerializer, responses={201: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["post"], url_path="from-template")
+    def from_template(self, request, *args, **kwargs):
+        """A new plan from one of the built-in templates, dated from ``starts_on``."""
+        body = FromTemplateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        language = body.validated_data.get("language") or (
+            "ja" if get_language_from_request(request).startswith("ja") else "en"
+        )
+        raw = TEMPLATES[body.validated_data["template"]].document(
+            starts_on=body.validated_data["starts_on"],
+            language=language,
+            status=body.validated_data["status"],
+        )
+        try:
+            plan = services.plan_create(client=self.client, raw=raw, actor=self.principal)
+        except DocumentInvalid as exc:
+            raise _invalid(exc) from exc
+        return Response(self._document(plan), status=status.HTTP_201_CREATED)
+
     def _document(self, plan):
         return plan_document(plan_with_document(client=self.client).get(pk=plan.pk))
 
 
+class PlanTemplateViewSet(viewsets.GenericViewSet):
+    """The plan templates that ship with Waypoint."""
+
+    serializer_class = PlanTemplateSerializer
+
+    def list(self, request, *args, **kwargs):
+        templates = [
+            {
+                "key": t.key,
+                "name": t.name,
+                "name_ja": t.name_ja,
+                "description": t.description,
+                "description_ja": t.description_ja,
+            }
+            for t in TEMPLATES.values()
+        ]
+        page = self.paginate_queryset(templates)
+        return self.get_paginated_response(page)
+
+
 router = SimpleRouter()
 router.register(r"clients/(?P<client_id>[^/.]+)/plans", PlanViewSet, basename="client-plan")
+router.register("plan-templates", PlanTemplateViewSet, basename="plan-template")
 urlpatterns = router.urls

@@ -18,6 +18,7 @@ from clients.selectors import clients_visible_to
 from metrics.models import Measurement
 from metrics.selectors import metrics_for_client
 from plans.models import Plan
+from plans.plan_templates import TEMPLATES
 from tests.tenancy import EXPECTED, EXPECTED_CONSULTANCY, PRINCIPAL_KINDS, minimal_plan
 
 pytestmark = pytest.mark.django_db
@@ -176,6 +177,23 @@ ROUTES = {
         },
         methods={"post": Method(Action.WRITE, body=lambda world: {"achieved_on": "2026-03-01"})},
         nested_object=lambda world, client: {"milestone_key": "launch", **_plan(world, client)},
+    ),
+    "api-v1:client-plan-from-template": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk},
+        methods={
+            "post": Method(
+                Action.WRITE,
+                body=lambda world: {"template": "b2b-saas-12m", "starts_on": "2026-01-01"},
+                ok=201,
+            )
+        },
+    ),
+    "api-v1:plan-template-list": Route(
+        url_kwargs=lambda world, client: {},
+        client_in_path=False,
+        methods={"get": Method(Action.READ)},
+        rows_of=lambda world, client: set(TEMPLATES),
+        row_id=lambda row: row["key"],
     ),
     "api-v1:client-audit-log-detail": Route(
         url_kwargs=lambda world, client: {"client_id": client.pk, **_audit_entry(world, client)},
