@@ -19,7 +19,10 @@ class ClientSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class ClientCreateSerializer(ClientSerializer):
+class ConsultancyChoiceMixin(serializers.Serializer):
+    """For consultancy-level creates: ``consultancy`` names one of the caller's consultancies
+    by slug; any other slug does not exist as far as the caller can tell (a 400)."""
+
     consultancy = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=Consultancy.objects.none(),
@@ -30,8 +33,11 @@ class ClientCreateSerializer(ClientSerializer):
     def __init__(self, *args, consultancies=None, **kwargs):
         super().__init__(*args, **kwargs)
         if consultancies is not None:
-            # Only the caller's own consultancies resolve; any other slug is "does not exist".
             self.fields["consultancy"].queryset = consultancies
+
+
+class ClientCreateSerializer(ConsultancyChoiceMixin, ClientSerializer):
+    pass
 
 
 class AuditLogEntrySerializer(serializers.ModelSerializer):

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from clients.models import Consultancy
+from clients.serializers import ConsultancyChoiceMixin
 from metrics.models import Metric
 
 
@@ -26,18 +26,8 @@ class MetricSerializer(serializers.ModelSerializer):
         validators = []  # key uniqueness and formulas are checked by the service
 
 
-class MetricCreateSerializer(MetricSerializer):
-    consultancy = serializers.SlugRelatedField(
-        slug_field="slug",
-        queryset=Consultancy.objects.none(),
-        required=False,
-        help_text="The consultancy's slug; needed only when the caller manages several.",
-    )
-
-    def __init__(self, *args, consultancies=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if consultancies is not None:
-            self.fields["consultancy"].queryset = consultancies
+class MetricCreateSerializer(ConsultancyChoiceMixin, MetricSerializer):
+    pass
 
 
 class MeasurementSerializer(serializers.Serializer):

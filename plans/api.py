@@ -151,7 +151,9 @@ class PlanTemplateViewSet(viewsets.GenericViewSet):
     """The plan templates that ship with Waypoint."""
 
     serializer_class = PlanTemplateSerializer
+    filter_backends = []  # a fixed list in code, not a queryset
 
+    @extend_schema(responses=PlanTemplateSerializer(many=True))
     def list(self, request, *args, **kwargs):
         templates = [
             {
