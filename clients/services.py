@@ -125,30 +125,44 @@ def consultancy_create(
     return consultancy
 
 
+def _role_set(model, *, where: dict, user: User, role: str, actor, audit_as: str, **audit_scope):
+    """Give ``user`` a role in a consultancy or a client (``where`` names which), audited."""
+    if role not in model.Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}: one of {model.Role.values}."})
+    membership = model.objects.filter(user=user, **where).first()
+    before = snapshot(membership, ["role"]) if membership else None
+    if membership is None:
+        membership = model(user=user, **where)
+    membership.role = role
+    membership.save()
+    audit_record(
+        actor=actor,
+        action=f"{audit_as}.updated" if before else f"{audit_as}.created",
+        obj=membership,
+        before=before,
+        after={"user": user.email, "role": role},
+        **audit_scope,
+    )
+    return membership
+
+
 @transaction.atomic
 def consultancy_member_set(
     *, consultancy: Consultancy, user: User, role: str, actor: Principal | None
 ) -> ConsultancyMembership:
     """Give the user this role in the consultancy (members sign in to the admin)."""
-    if role not in ConsultancyMembership.Role.values:
-        raise ValidationError({"role": f"Unknown consultancy role {role!r}."})
-    membership = ConsultancyMembership.objects.filter(consultancy=consultancy, user=user).first()
-    before = snapshot(membership, ["role"]) if membership else None
-    if membership is None:
-        membership = ConsultancyMembership(consultancy=consultancy, user=user)
-    membership.role = role
-    membership.save()
+    membership = _role_set(
+        ConsultancyMembership,
+        where={"consultancy": consultancy},
+        user=user,
+        role=role,
+        actor=actor,
+        audit_as="consultancy_membership",
+        consultancy=consultancy,
+    )
     if not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
-    audit_record(
-        actor=actor,
-        action="consultancy_membership.updated" if before else "consultancy_membership.created",
-        obj=membership,
-        consultancy=consultancy,
-        before=before,
-        after={"user": user.email, "role": role},
-    )
     return membership
 
 
@@ -189,24 +203,16 @@ def client_assign(*, client: Client, user: User, actor: Principal | None) -> Cli
 def client_member_set(
     *, client: Client, user: User, role: str, actor: Principal | None
 ) -> ClientMembership:
-    if role not in ClientMembership.Role.values:
-        raise ValidationError({"role": f"Unknown client role {role!r}."})
-    membership = ClientMembership.objects.filter(client=client, user=user).first()
-    before = snapshot(membership, ["role"]) if membership else None
-    if membership is None:
-        membership = ClientMembership(client=client, user=user)
-    membership.role = role
-    membership.save()
-    audit_record(
+    return _role_set(
+        ClientMembership,
+        where={"client": client},
+        user=user,
+        role=role,
         actor=actor,
-        action="client_membership.updated" if before else "client_membership.created",
-        obj=membership,
+        audit_as="client_membership",
         consultancy=client.consultancy,
         client=client,
-        before=before,
-        after={"user": user.email, "role": role},
     )
-    return membership
 
 
 @transaction.atomic
