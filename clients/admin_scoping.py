@@ -42,6 +42,20 @@ def per_request(request, key, compute):
     return memo[key]
 
 
+class ServiceFormMixin:
+    """For admin classes whose form writes through a service while it validates (so that the
+    service's refusals are form errors): the form learns who acts, and the admin adopts the row
+    the service saved instead of saving the instance itself."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = principal_of(request)  # modelform_factory made this class for this request
+        return form
+
+    def save_model(self, request, obj, form, change):
+        adopt_saved(obj, form.saved)
+
+
 class TenantScopedAdmin(admin.ModelAdmin):
     """For models owned by a client. ``client_path`` leads from the model to its client
     (empty for ``Client`` itself)."""

@@ -14,6 +14,11 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+def loads_exact(text):
+    """JSON with numbers as exact Decimals; NaN and Infinity refused (ValueError)."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+
+
 class DecimalJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parser_context = parser_context or {}

@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.admin_scoping import (
     ConsultancyScopedAdmin,
+    ServiceFormMixin,
     TenantScopedAdmin,
-    adopt_saved,
     per_request,
     principal_of,
 )
@@ -72,7 +72,7 @@ class MetricForm(forms.ModelForm):
 
 
 @admin.register(Metric)
-class MetricAdmin(ConsultancyScopedAdmin):
+class MetricAdmin(ServiceFormMixin, ConsultancyScopedAdmin):
     """Members read the built-in metrics and their consultancies' own; owners and managers add
     and edit their consultancies' own. Built-in metrics come from ``metrics.catalogue`` and are
     read-only here for everyone (``metric_update`` refuses them)."""
@@ -132,14 +132,6 @@ class MetricAdmin(ConsultancyScopedAdmin):
         if db_field.name == "consultancy" and not request.user.is_superuser:
             field.queryset = consultancies_managed_by(principal_of(request), self.add_action)
         return field
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = principal_of(request)  # modelform_factory made this class for this request
-        return form
-
-    def save_model(self, request, obj, form, change):
-        adopt_saved(obj, form.saved)
 
 
 # --- measurements -------------------------------------------------------------------------------

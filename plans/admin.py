@@ -30,15 +30,16 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from clients.admin_scoping import TenantScopedAdmin, adopt_saved, principal_of
+from clients.admin_scoping import ServiceFormMixin, TenantScopedAdmin, principal_of
 from clients.models import Client
+from clients.parsers import loads_exact
 from clients.principals import Action
 from clients.selectors import client_actions, clients_with_action
 from plans import services
 from plans.document import DocumentInvalid
 from plans.models import Plan
 from plans.plan_templates import TEMPLATES
-from plans.selectors import plan_document, plan_with_document
+from plans.selectors import document_as_input, plan_document, plan_with_document
 
 
 def _problems(exc: DocumentInvalid) -> list[str]:
@@ -103,24 +104,8 @@ def _number(value: Decimal):
 
 
 def editable_document(plan: Plan) -> dict:
-    """``plan_document`` as input again: no ids, dates as ISO text, decimals as numbers."""
-
-    def clean(value):
-        if isinstance(value, dict):
-            return {key: clean(item) for key, item in value.items() if key != "id"}
-        if isinstance(value, list):
-            return [clean(item) for item in value]
-        if isinstance(value, date):
-            return value.isoformat()
-        if isinstance(value, Decimal):
-            return _number(value)
-        return value
-
-    return clean(plan_document(plan))
-
-
-def _reject_constant(name):
-    raise ValueError(f"{name} is not a number JSON allows")
+    """``plan_document`` as input again, JSON-ready: no ids, dates as text, decimals as numbers."""
+    return document_as_input(plan_document(plan), number=_number)
 
 
 class PlanDocumentForm(forms.Form):
@@ -137,7 +122,7 @@ class PlanDocumentForm(forms.Form):
         text = self.cleaned_data["document"]
         try:
             # Numbers as exact decimals, as the API's parser reads them.
-            return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+            return loads_exact(text)
         except ValueError as exc:
             raise ValidationError(
                 _("This is not valid JSON: %(error)s"), params={"error": exc}, code="json"
@@ -180,7 +165,7 @@ class PlanFromTemplateForm(forms.Form):
 
 
 @admin.register(Plan)
-class PlanAdmin(TenantScopedAdmin):
+class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
     """Members read their clients' plans; those with write on the client edit them. A plan is
     created from a template (the "from template" page) or through the API."""
 
@@ -225,14 +210,6 @@ class PlanAdmin(TenantScopedAdmin):
             services.plan_delete(plan=plan, actor=principal_of(request))
 
     # --- the change page ------------------------------------------------------------------------
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = principal_of(request)  # modelform_factory made this class for this request
-        return form
-
-    def save_model(self, request, obj, form, change):
-        adopt_saved(obj, form.saved)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "may_edit_document": False}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
 from django.db.models import Prefetch, QuerySet
 
 from clients.models import Client
@@ -100,3 +104,21 @@ def plan_document(plan: Plan) -> dict:
             for funnel in plan.funnels.all()
         ],
     }
+
+
+def document_as_input(document: dict, *, number: Callable[[Decimal], object] | None = None) -> dict:
+    """A stored document (``plan_document``) as input again: ids dropped, dates as ISO text,
+    decimals as they are or through ``number`` (e.g. to make them JSON-friendly)."""
+
+    def clean(value):
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items() if key != "id"}
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        if isinstance(value, date):
+            return value.isoformat()
+        if number is not None and isinstance(value, Decimal):
+            return number(value)
+        return value
+
+    return clean(document)

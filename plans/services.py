@@ -19,7 +19,12 @@ from clients.services import audit_record, clients_mark_dirty
 from metrics.selectors import metrics_for_client
 from plans.document import PlanDocument, read_document
 from plans.models import Funnel, FunnelStage, KpiNode, Milestone, MilestoneCondition, Plan
-from plans.selectors import plan_catalogue, plan_document, plan_with_document
+from plans.selectors import (
+    document_as_input,
+    plan_catalogue,
+    plan_document,
+    plan_with_document,
+)
 
 PLAN_FIELDS = ("name", "vision", "starts_on", "ends_on", "status")
 
@@ -59,7 +64,7 @@ def plan_update(*, plan: Plan, fields: dict, actor: Principal | None) -> Plan:
             }
         )
     before = _stored_document(plan)
-    raw = _as_raw(before)
+    raw = document_as_input(before)
     raw.update(fields)
     _write(plan, _checked(plan.client, raw))
     _audit(actor, plan, "plan.updated", before=before)
@@ -118,21 +123,6 @@ def milestone_achieve(
 def _stored_document(plan: Plan) -> dict:
     fresh = plan_with_document(client=plan.client).get(pk=plan.pk)
     return plan_document(fresh)
-
-
-def _as_raw(document: dict) -> dict:
-    """A stored document as input again (ids dropped, values as the checker reads them)."""
-
-    def clean(value):
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items() if k != "id"}
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
-
-    return clean(document)
 
 
 def _audit(actor, plan: Plan, action: str, *, before) -> None:
