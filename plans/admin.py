@@ -1,16 +1,19 @@
-"""The consultants' admin for plans: the plan's own fields, its document, and new plans from a
-template.
+"""The consultants' admin for plans: the plan's own fields, its KPIs, milestones and funnels,
+new plans from a template and the "apply template" action.
 
 Django has no nested inlines, and a plan nests two levels deep (milestones with their conditions,
-funnels with their stages). Instead of a nested-inline package or a page per milestone, the KPIs,
-milestones with their conditions and funnels with their stages are edited as **one document**
-on the plan's "Edit document" page: the JSON the API takes, checked by ``plans.document`` exactly
+funnels with their stages). Rather than a nested-inline package, which would save row by row past
+the document checker, the plan has two editing pages, both checked by ``plans.document`` exactly
 like the API and written by ``plan_replace`` (PUT semantics: KPIs, milestones and funnels are
-matched by key, so their ids and achievements survive an edit). The change page edits the plan's
-own fields through ``plan_update`` (PATCH semantics) and shows the document read-only.
+matched by key, so their ids and achievements survive an edit):
 
-Every write goes through ``plans.services``, so it is in the audit log with the document before
-and after, and marks the client's results stale. Milestone achievements stay in the API.
+- "Edit KPIs, milestones and funnels" (``plans.admin_tables``): five inline tables, where a
+  condition names its milestone and a stage its funnel by key;
+- "Edit document": the same document as the JSON the API takes.
+
+The change page edits the plan's own fields through ``plan_update`` (PATCH semantics) and shows
+the document read-only. Every write goes through ``plans.services``, so it is in the audit log
+with the document before and after, and marks the client's results stale.
 """
 
 import json
@@ -36,10 +39,16 @@ from clients.parsers import loads_exact
 from clients.principals import Action
 from clients.selectors import client_actions, clients_with_action
 from plans import services
+from plans.admin_tables import Tables
 from plans.document import DocumentInvalid
 from plans.models import Plan
 from plans.plan_templates import TEMPLATES
-from plans.selectors import document_as_input, plan_document, plan_with_document
+from plans.selectors import (
+    document_as_input,
+    plan_catalogue,
+    plan_document,
+    plan_with_document,
+)
 
 
 def _problems(exc: DocumentInvalid) -> list[str]:
@@ -132,15 +141,30 @@ class PlanDocumentForm(forms.Form):
 # --- a new plan from a template -----------------------------------------------------------------
 
 
-class PlanFromTemplateForm(forms.Form):
-    client = forms.ModelChoiceField(label=capfirst(_("client")), queryset=Client.objects.none())
+class ApplyTemplateForm(forms.Form):
+    """Which template, in which language: the "apply template" action's question."""
+
     template = forms.ChoiceField(label=capfirst(_("template")))
+    language = forms.ChoiceField(
+        label=capfirst(_("language")), choices=[("ja", _("Japanese")), ("en", _("English"))]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        japanese = (get_language() or "").startswith("ja")
+        self.fields["template"].choices = [
+            (key, template.name_ja if japanese else template.name)
+            for key, template in TEMPLATES.items()
+        ]
+        self.fields["language"].initial = "ja" if japanese else "en"
+
+
+class PlanFromTemplateForm(ApplyTemplateForm):
+    field_order = ["client", "template", "starts_on", "language", "status"]
+    client = forms.ModelChoiceField(label=capfirst(_("client")), queryset=Client.objects.none())
     starts_on = forms.DateField(
         label=capfirst(_("starts on")),
         help_text=_("The plan runs twelve months from here; baselines are the month before."),
-    )
-    language = forms.ChoiceField(
-        label=capfirst(_("language")), choices=[("ja", _("Japanese")), ("en", _("English"))]
     )
     status = forms.ChoiceField(
         label=capfirst(_("status")),
@@ -152,12 +176,6 @@ class PlanFromTemplateForm(forms.Form):
     def __init__(self, *args, clients, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients
-        japanese = (get_language() or "").startswith("ja")
-        self.fields["template"].choices = [
-            (key, template.name_ja if japanese else template.name)
-            for key, template in TEMPLATES.items()
-        ]
-        self.fields["language"].initial = "ja" if japanese else "en"
         self.fields["starts_on"].initial = timezone.localdate().replace(day=1)
 
 
@@ -183,6 +201,8 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
     change_form_template = "admin/plans/plan/change_form.html"
     change_list_template = "admin/plans/plan/change_list.html"
     document_template = "admin/plans/plan/document.html"
+    tables_template = "admin/plans/plan/tables.html"
+    apply_template_template = "admin/plans/plan/apply_template.html"
     from_template_template = "admin/plans/plan/from_template.html"
 
     # --- rights ---------------------------------------------------------------------------------
@@ -199,6 +219,57 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
         return request.user.is_superuser or (
             self.is_member(request) and self.may_on_some(request, Action.WRITE)
         )
+
+    # --- the "apply template" action ------------------------------------------------------------
+
+    actions = ["apply_template"]
+
+    @admin.action(description=_("Apply a template to the selected plans"))
+    def apply_template(self, request, queryset):
+        """Replace the KPIs, milestones and funnels of each selected plan with a template's,
+        dated from the plan's own start; the plan's own fields stay. Keys the template shares
+        with the plan keep their history. Each plan is checked and saved on its own."""
+        form = ApplyTemplateForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._page(
+                request,
+                self.apply_template_template,
+                _("Apply a template"),
+                form=form,
+                plans=queryset,
+                action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
+                media=self.media + form.media,
+            )
+        template = TEMPLATES[form.cleaned_data["template"]]
+        for plan in queryset.select_related("client__consultancy"):
+            if not self.may_write_plan(request, plan):
+                messages.error(
+                    request,
+                    _("You may not change “%(plan)s”; it was left as it was.") % {"plan": plan},
+                )
+                continue
+            stored = document_as_input(
+                plan_document(plan_with_document(client=plan.client).get(pk=plan.pk))
+            )
+            raw = template.document(
+                starts_on=plan.starts_on, language=form.cleaned_data["language"], status=plan.status
+            )
+            raw.update({name: stored[name] for name in services.PLAN_FIELDS})
+            try:
+                services.plan_replace(plan=plan, raw=raw, actor=principal_of(request))
+            except DocumentInvalid as exc:
+                messages.error(
+                    request,
+                    _("“%(plan)s” was left as it was: %(problems)s")
+                    % {"plan": plan, "problems": "; ".join(_problems(exc))},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("“%(template)s” was applied to “%(plan)s”.")
+                    % {"template": form.cleaned_data["template"], "plan": plan},
+                )
+        return None
 
     # --- deleting goes through the service too (audit log, stale results) -----------------------
 
@@ -363,6 +434,11 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
                 site.admin_view(self.document_view),
                 name=f"{prefix}_document",
             ),
+            path(
+                "<uuid:plan_id>/tables/",
+                site.admin_view(self.tables_view),
+                name=f"{prefix}_tables",
+            ),
             *super().get_urls(),
         ]
 
@@ -385,13 +461,53 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
             },
         )
 
-    def document_view(self, request, plan_id):
+    def _writable_plan(self, request, plan_id) -> Plan:
         plan = self.get_queryset(request).select_related("client__consultancy").filter(pk=plan_id)
         plan = plan.first()
         if plan is None:
             raise Http404  # outside the user's scope: do not say whether it exists
         if not self.may_write_plan(request, plan):
             raise PermissionDenied
+        return plan
+
+    def tables_view(self, request, plan_id):
+        plan = self._writable_plan(request, plan_id)
+        stored = editable_document(plan_with_document(client=plan.client).get(pk=plan.pk))
+        metrics = sorted(plan_catalogue(client=plan.client))
+        tables = Tables.build(
+            document=stored,
+            metrics=metrics,
+            data=request.POST if request.method == "POST" else None,
+        )
+        if request.method == "POST" and tables.is_valid():
+            raw = tables.document(stored)
+            if not tables.has_row_errors():
+                try:
+                    services.plan_replace(plan=plan, raw=raw, actor=principal_of(request))
+                except DocumentInvalid as exc:
+                    tables.place(exc.errors)
+                else:
+                    messages.success(
+                        request,
+                        _("The KPIs, milestones and funnels of “%(plan)s” were saved.")
+                        % {"plan": plan},
+                    )
+                    return redirect(self._url("change", plan.pk))
+        media = self.media
+        for _title, formset, _name in tables.sections():
+            media += formset.media
+        return self._page(
+            request,
+            self.tables_template,
+            _("KPIs, milestones and funnels of “%(plan)s”") % {"plan": plan},
+            original=plan,
+            tables=tables,
+            change_url=self._url("change", plan.pk),
+            media=media,
+        )
+
+    def document_view(self, request, plan_id):
+        plan = self._writable_plan(request, plan_id)
         problems = []
         if request.method == "POST":
             form = PlanDocumentForm(request.POST)
