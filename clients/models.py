@@ -354,6 +354,9 @@ class DirtyMark(models.Model):
     marked_at = models.DateTimeField(default=timezone.now)
     dirty_from = models.DateField(null=True, blank=True)
     dirty_to = models.DateField(null=True, blank=True)
+    # When the dispatcher last turned the mark into a job; a mark newer than that is dispatched
+    # again. The mark itself goes only when a recompute that started after it succeeds.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("dirty mark")
@@ -381,3 +384,53 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.principal} {self.key}"
+
+
+class Job(models.Model):
+    """One run of long work (a recompute, a diagnostic's scoring) that the API, the admin and the
+    portal can follow. Tasks take the job's id, so a re-delivered task finds the job done and
+    does nothing; the sweeper re-enqueues jobs left ``queued`` and ``running`` ones whose
+    heartbeat stopped."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=40)
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="jobs", null=True, blank=True
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(
+        _("progress"), default=0, validators=[MaxValueValidator(100)]
+    )
+    error = models.TextField(_("error"), blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)  # a summary of what was done
+    result_url = models.CharField(_("result URL"), max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    requested_by = models.CharField(_("requested by"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    enqueued_at = models.DateTimeField(_("enqueued at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("heartbeat"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="job_status_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="job_progress_le_100"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} ({self.status})"

@@ -9,14 +9,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
+import threading
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
+from clients import jobs
 from clients.models import (
     ApiKey,
     AuditLogEntry,
@@ -25,7 +30,9 @@ from clients.models import (
     ClientMembership,
     Consultancy,
     ConsultancyMembership,
+    DirtyMark,
     IdempotencyKey,
+    Job,
     User,
 )
 from clients.principals import Principal
@@ -438,7 +445,12 @@ def clients_mark_dirty(*, client_ids, dirty_from=None, dirty_to=None) -> None:
             _MARK_SQL.format(least=least, greatest=greatest),
             [(to_db(client_id, connection), now, dirty_from, dirty_to) for client_id in client_ids],
         )
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # No broker, no beat (embedded mode): dispatch once the change commits.
+        transaction.on_commit(dirty_marks_dispatch)
 
+
+IDEMPOTENCY_KEEP = timedelta(hours=24)  # how long a replayable response is kept
 
 # --- idempotency ---------------------------------------------------------------------------------
 
@@ -467,3 +479,182 @@ def idempotency_claim(
 def idempotency_store(*, claim: IdempotencyKey, status: int, body) -> None:
     claim.response_status, claim.response_body = status, _json_safe(body)
     claim.save(update_fields=["response_status", "response_body"])
+
+
+# --- jobs ---------------------------------------------------------------------------------------
+
+logger = logging.getLogger(__name__)
+QUEUED_GRACE = timedelta(minutes=5)  # a job still queued this long after enqueueing was lost
+HEARTBEAT_EVERY = timedelta(seconds=10)
+HEARTBEAT_GRACE = timedelta(minutes=2)  # a running job silent this long has lost its worker
+REDISPATCH_AFTER = timedelta(hours=1)  # a mark still there this long after dispatch: again
+
+
+def job_create(
+    *, kind: str, client: Client | None = None, params=None, result_url="", actor=None
+) -> Job:
+    """A queued job, enqueued once the caller's transaction commits (never before the rows the
+    task will read exist)."""
+    job = Job.objects.create(
+        kind=kind,
+        client=client,
+        params=params or {},
+        result_url=result_url,
+        requested_by=_actor_label(actor),
+    )
+    job_enqueue(job=job)
+    return job
+
+
+def _actor_label(actor) -> str:
+    if actor is None:
+        return ""
+    return str(getattr(actor, "throttle_ident", actor))[:200]
+
+
+def job_enqueue(*, job: Job) -> None:
+    """Send the job's task after commit. If the broker is down the job stays ``queued`` and the
+    sweeper sends it again: nothing is lost."""
+    job_id = str(job.pk)
+    kind = job.kind
+    Job.objects.filter(pk=job.pk).update(enqueued_at=timezone.now())
+
+    def send():
+        try:
+            jobs.runner(kind).apply_async(args=[job_id])
+        except Exception:  # any broker failure: the sweeper retries
+            if settings.CELERY_TASK_ALWAYS_EAGER:
+                raise  # in-process: the error is the task's own; let the caller see it
+            logger.warning("Could not enqueue job %s (%s); the sweeper will retry.", job_id, kind)
+
+    transaction.on_commit(send)
+
+
+def job_start(*, job_id) -> Job | None:
+    """Claim the job for this run. None when it is finished already (a re-delivered task) or
+    gone. A ``running`` job is taken over: its message came back because its worker died."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in (Job.Status.SUCCEEDED, Job.Status.FAILED):
+            return None
+        now = timezone.now()
+        job.status, job.started_at, job.heartbeat_at = Job.Status.RUNNING, now, now
+        job.attempts += 1
+        job.error = ""
+        job.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "error"])
+        return job
+
+
+def job_progress(*, job_id, progress: int) -> None:
+    Job.objects.filter(pk=job_id).update(
+        progress=max(0, min(100, progress)), heartbeat_at=timezone.now()
+    )
+
+
+def job_finish(*, job_id, error: str = "", result=None) -> None:
+    fields = {"finished_at": timezone.now(), "heartbeat_at": timezone.now(), "result": result}
+    if error:
+        fields.update(status=Job.Status.FAILED, error=error[:10_000])
+    else:
+        fields.update(status=Job.Status.SUCCEEDED, progress=100, error="")
+    Job.objects.filter(pk=job_id).update(**fields)
+
+
+class job_heartbeat:  # a context manager, named like a function
+    """Beat the job's heartbeat from a thread while the work runs (the work itself sits in one
+    long transaction, whose writes nobody sees before it commits)."""
+
+    def __init__(self, job_id, every: timedelta = HEARTBEAT_EVERY):
+        self.job_id, self.every = job_id, every.total_seconds()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self):
+        from django.db import connection
+
+        try:
+            while not self._stop.wait(self.every):
+                Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:  # a missed beat only delays the sweeper's verdict
+            logger.exception("Heartbeat of job %s failed", self.job_id)
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        if not settings.CELERY_TASK_ALWAYS_EAGER:  # in-process runs are short and synchronous
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+
+def jobs_sweep(*, now: datetime | None = None) -> int:
+    """Re-enqueue jobs left ``queued`` (their message was lost: a broker outage, a crash before
+    sending) and ``running`` ones whose heartbeat stopped (their worker died). Returns how many."""
+    now = now or timezone.now()
+    lost = Job.objects.filter(
+        Q(status=Job.Status.QUEUED)
+        & (Q(enqueued_at__lt=now - QUEUED_GRACE) | Q(enqueued_at__isnull=True))
+        & Q(created_at__lt=now - QUEUED_GRACE)
+        | Q(status=Job.Status.RUNNING, heartbeat_at__lt=now - HEARTBEAT_GRACE)
+    )
+    count = 0
+    for job in lost.order_by("created_at")[:1000]:
+        with transaction.atomic():
+            Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
+            job_enqueue(job=job)
+        count += 1
+    return count
+
+
+def dirty_marks_dispatch(*, limit: int = 1000) -> int:
+    """Turn dirty marks into recompute jobs, one per client. Marks written in a burst are one
+    row per client, so the burst is one job; a client whose job is still queued gets none (the
+    queued job will read the newest inputs). Marks stay until a recompute that started after
+    them succeeds, so a broker outage loses nothing."""
+    now = timezone.now()
+    with transaction.atomic():
+        marks = list(
+            DirtyMark.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(dispatched_at__isnull=True)
+                | Q(dispatched_at__lt=F("marked_at"))
+                | Q(dispatched_at__lt=now - REDISPATCH_AFTER)  # its recompute failed: try again
+            )
+            .select_related("client")
+            .order_by("marked_at")[:limit]
+        )
+        if not marks:
+            return 0
+        waiting = set(
+            Job.objects.filter(
+                kind=jobs.DIRTY_KIND,
+                status=Job.Status.QUEUED,
+                client_id__in=[mark.client_id for mark in marks],
+            ).values_list("client_id", flat=True)
+        )
+        for mark in marks:
+            if mark.client_id not in waiting:
+                job_create(kind=jobs.DIRTY_KIND, client=mark.client, params={"reason": "dirty"})
+        DirtyMark.objects.filter(pk__in=[mark.pk for mark in marks]).update(dispatched_at=now)
+    return len(marks)
+
+
+def dirty_mark_clear(*, client_id, marked_at: datetime | None) -> None:
+    """A recompute succeeded that read the client's mark (``marked_at``, None for no mark)
+    before its inputs. Remove the mark only if it is still the one read: a change during the
+    recompute re-stamped it (its writer holds the row until it commits), so it stays for the
+    next round."""
+    if marked_at is not None:
+        DirtyMark.objects.filter(client_id=client_id, marked_at=marked_at).delete()
+
+
+def idempotency_keys_purge(*, older_than: timedelta = IDEMPOTENCY_KEEP) -> int:
+    """Forget idempotency keys past the window in which a partner may retry a request."""
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted

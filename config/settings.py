@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -167,6 +168,10 @@ if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT.")
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # How often a worker looks for messages a dead worker took and never acknowledged (their
+    # visibility timeout passed): every interval x throttle seconds.
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
     "socket_connect_timeout": 5,
 }
 CELERY_TASK_SERIALIZER = "json"
@@ -177,6 +182,33 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat copies these into django-celery-beat's tables on start (editable in the admin after).
+# Each has ``expires``: a message beat sent while no worker was up is dropped, not piled up.
+DISPATCH_EVERY = env.int("WAYPOINT_DISPATCH_EVERY_SECONDS", default=30)
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-dirty-marks": {
+        "task": "clients.dispatch_dirty_marks",
+        "schedule": DISPATCH_EVERY,
+        "options": {"expires": max(1, DISPATCH_EVERY - 5)},
+    },
+    "sweep-jobs": {
+        "task": "clients.sweep_jobs",
+        "schedule": 120,
+        "options": {"expires": 110},
+    },
+    "nightly-recompute": {
+        "task": "plans.nightly_recompute",
+        "schedule": crontab(
+            hour=env.int("WAYPOINT_NIGHTLY_HOUR", default=2), minute=30
+        ),  # in CELERY_TIMEZONE
+        "options": {"expires": 3 * 3600},
+    },
+    "purge-idempotency-keys": {
+        "task": "clients.purge_idempotency_keys",
+        "schedule": crontab(hour=4, minute=15),
+        "options": {"expires": 3600},
+    },
+}
 
 # --- Auth ---------------------------------------------------------------------------------------
 

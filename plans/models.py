@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from clients.exactjson import ExactJSONDecoder, ExactJSONEncoder
 from clients.models import Client
 from metrics.models import VALUE_DIGITS, VALUE_PLACES, Metric
 from metrics.periods import Granularity
@@ -192,3 +193,71 @@ class FunnelStage(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# --- computed results ---------------------------------------------------------------------------
+
+
+class ScorecardSnapshot(models.Model):
+    """A plan held against the actuals for one month, as of the end of it (or of the day it was
+    computed, for the month in progress). ``fingerprint`` digests every input — measurements up
+    to the as-of date, the plan and its targets, metric definitions, tolerance, the as-of date —
+    so unchanged inputs are never recomputed. The columns beside ``payload`` feed the portfolio."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="scorecards")
+    period_start = models.DateField(_("month"))
+    as_of = models.DateField(_("as of"))
+    fingerprint = models.CharField(max_length=64)
+    computed_at = models.DateTimeField(_("computed at"))
+    score = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    health = models.CharField(_("health"), max_length=7)
+    off_track = models.PositiveIntegerField(default=0)
+    at_risk = models.PositiveIntegerField(default=0)
+    bottleneck = models.CharField(_("bottleneck"), max_length=200, blank=True)
+    next_milestone = models.JSONField(null=True, blank=True)
+    milestone_statuses = models.JSONField(default=dict)  # key -> status, to see what changed
+    payload = models.JSONField(encoder=ExactJSONEncoder, decoder=ExactJSONDecoder)
+
+    class Meta:
+        verbose_name = _("scorecard")
+        verbose_name_plural = _("scorecards")
+        ordering = ["-period_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "period_start"], name="scorecard_one_per_plan_month"
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "-period_start"], name="scorecard_client_month")]
+
+    def __str__(self):
+        return f"{self.plan} {self.period_start:%Y-%m}"
+
+
+class BottleneckReport(models.Model):
+    """One funnel of a plan for one month, computed with the scorecard (same fingerprint). A plan
+    without funnels has one report with ``funnel_key`` empty: no stages, its KPI sensitivity."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="bottleneck_reports")
+    period_start = models.DateField(_("month"))
+    funnel_key = models.CharField(max_length=64, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    fingerprint = models.CharField(max_length=64)
+    computed_at = models.DateTimeField(_("computed at"))
+    payload = models.JSONField(encoder=ExactJSONEncoder, decoder=ExactJSONDecoder)
+
+    class Meta:
+        verbose_name = _("bottleneck report")
+        verbose_name_plural = _("bottleneck reports")
+        ordering = ["-period_start", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "period_start", "funnel_key"], name="report_one_per_funnel_month"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.plan} {self.period_start:%Y-%m} {self.funnel_key or '-'}"

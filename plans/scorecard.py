@@ -358,7 +358,7 @@ def line(
         "actual": actual,
         "must_target": tidy(must_target),
         "stretch_target": tidy(stretch_target),
-        "attainment": tidy(attained),
+        "attainment": attained,  # rounded by ``scorecard`` once the score is taken
         "progress": tidy(progress(actual, node.baseline_value, node.must)),
         "status": status(
             actual, must_target, stretch_target, attained, node.higher_is_better, tolerance
@@ -486,19 +486,21 @@ def _months(first: Period, last: Period):
 
 
 def _before_due(tracks: list[_ConditionTrack], due_month: Period) -> str:
-    """``on_track`` when every condition holds now or its linear forecast at due holds,
-    ``at_risk`` when one fails, ``pending`` while one has fewer than 3 months of data."""
+    """``on_track`` when every condition holds now (its latest actual) or its linear forecast at
+    due holds, ``at_risk`` when one fails, ``pending`` while one has fewer than 3 months of
+    data. The forecast is fitted like a KPI's: on the last 6 months with data."""
     pending = False
     for track in tracks:
-        if track.actuals and track.met(track.actuals[-1][1]):
-            continue
         known = [(period, value) for period, value in track.actuals if value is not None]
+        if known and track.met(known[-1][1]):
+            continue
         if len(known) < MILESTONE_MIN_MONTHS:
             pending = True
             continue
-        now = track.actuals[-1][0]
-        fit = least_squares([(now.distance(period), value) for period, value in known])
-        if not track.met(fit.at(now.distance(due_month))):
+        recent = known[-FORECAST_WINDOW:]
+        latest = recent[-1][0]
+        fit = least_squares([(latest.distance(period), value) for period, value in recent])
+        if not track.met(fit.at(latest.distance(due_month))):
             return "at_risk"
     return "pending" if pending else "on_track"
 
@@ -510,7 +512,9 @@ def scorecard(
         line(node, Paths.of(node, plan.milestones), plan, month, as_of, rollup, tolerance)
         for node in plan.nodes
     ]
-    value, health, coverage = score(lines)
+    value, health, coverage = score(lines)  # from attainments before rounding
+    for each in lines:
+        each["attainment"] = tidy(each["attainment"])
     return {
         "period": str(month),
         "as_of": as_of.isoformat(),

@@ -6,13 +6,35 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils import timezone
 
-from clients.models import Client
+from clients.models import Client, DirtyMark
+from clients.selectors import clients_visible_to
 from metrics import formulas
+from metrics.models import Measurement
+from metrics.periods import Period
 from metrics.selectors import metrics_for_client
 from plans.document import MetricInfo
-from plans.models import FunnelStage, KpiNode, MilestoneCondition, Plan
+from plans.models import (
+    BottleneckReport,
+    FunnelStage,
+    KpiNode,
+    MilestoneCondition,
+    Plan,
+    ScorecardSnapshot,
+)
 
 
 def plans_for_client(*, client: Client) -> QuerySet[Plan]:
@@ -122,3 +144,89 @@ def document_as_input(document: dict, *, number: Callable[[Decimal], object] | N
         return value
 
     return clean(document)
+
+
+# --- computed results ---------------------------------------------------------------------------
+
+
+def clients_with_active_plan() -> QuerySet[Client]:
+    """Every client with an active plan, for the nightly recompute (operator scope, not a
+    caller's: only tasks use it)."""
+    return Client.objects.filter(plans__status=Plan.Status.ACTIVE).order_by("pk")
+
+
+def _stale():
+    newer_mark = DirtyMark.objects.filter(
+        client_id=OuterRef("client_id"), marked_at__gt=OuterRef("computed_at")
+    )
+    return Exists(newer_mark)
+
+
+def scorecard_for(*, client: Client, period: Period) -> ScorecardSnapshot | None:
+    """The stored scorecard of the client's active plan for the month, with ``stale``."""
+    return (
+        ScorecardSnapshot.objects.filter(
+            client=client, plan__status=Plan.Status.ACTIVE, period_start=period.start
+        )
+        .annotate(stale=_stale())
+        .first()
+    )
+
+
+def bottleneck_report_for(
+    *, client: Client, period: Period, funnel: str | None
+) -> BottleneckReport | None:
+    """A stored report of the active plan for the month: the funnel with that key, else the
+    plan's first funnel (or its funnel-less report)."""
+    reports = BottleneckReport.objects.filter(
+        client=client, plan__status=Plan.Status.ACTIVE, period_start=period.start
+    ).annotate(stale=_stale())
+    if funnel:
+        reports = reports.filter(funnel_key=funnel)
+    return reports.order_by("position").first()
+
+
+HEALTH_ORDER = {"red": 0, "amber": 1, "green": 2}
+
+
+def portfolio_for(principal) -> QuerySet[Client]:
+    """One row per client the principal may see, riskiest first (API.md, "portfolio"), from the
+    scorecard of each client's active plan for the latest closed month it has (the month in
+    progress would make every flow look short early in the month). One query, whatever the
+    number of clients."""
+    latest = ScorecardSnapshot.objects.filter(
+        client_id=OuterRef("pk"),
+        plan__status=Plan.Status.ACTIVE,
+        period_start__lt=timezone.now().date().replace(day=1),
+    ).order_by("-period_start")
+    last_measured = (
+        Measurement.objects.filter(client_id=OuterRef("pk"))
+        .order_by("-updated_at")
+        .values("updated_at")[:1]
+    )
+    health_rank = Case(
+        *(When(health=health, then=Value(rank)) for health, rank in HEALTH_ORDER.items()),
+        default=Value(len(HEALTH_ORDER)),
+        output_field=IntegerField(),
+    )
+    return (
+        clients_visible_to(principal)
+        .annotate(
+            score=Subquery(latest.values("score")[:1]),
+            health=Subquery(latest.values("health")[:1]),
+            off_track=Subquery(latest.values("off_track")[:1]),
+            at_risk=Subquery(latest.values("at_risk")[:1]),
+            bottleneck=Subquery(latest.values("bottleneck")[:1]),
+            next_milestone=Subquery(latest.values("next_milestone")[:1]),
+            scorecard_period=Subquery(latest.values("period_start")[:1]),
+            last_measurement_at=Subquery(last_measured),
+        )
+        .annotate(health_rank=health_rank)
+        .order_by(
+            "health_rank",
+            F("score").asc(nulls_last=True),
+            F("off_track").desc(nulls_last=True),
+            "name",
+            "pk",
+        )
+    )

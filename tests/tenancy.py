@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 
 from rest_framework.test import APIClient
 
-from clients.models import Client, Consultancy
+from clients.models import Client, Consultancy, Job
 from clients.principals import Action, Principal
 from clients.services import client_assign, client_create
+from metrics.periods import Period
 from metrics.services import measurements_upsert, metric_create
-from plans.services import plan_create
+from plans.services import plan_create, scorecards_recompute
 from tests.clients.factories import (
     ConsultancyFactory,
     api_key,
@@ -124,7 +125,13 @@ def build_world() -> World:
         )
     for client in (world.a1, world.a2, world.b1):
         plan_create(client=client, raw=minimal_plan(), actor=None)
+        # Stored results and a job, for the scorecard, bottleneck and job routes to show.
+        scorecards_recompute(client_id=client.pk, period=WORLD_MONTH)
+        Job.objects.create(kind="scorecard_recompute", client=client)
     return world
+
+
+WORLD_MONTH = Period.parse("2026-09")  # the month the world's measurements fall in
 
 
 def minimal_plan(**changes) -> dict:

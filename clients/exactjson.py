@@ -1,0 +1,26 @@
+"""JSON stored with exact decimals, for ``JSONField(encoder=..., decoder=...)``.
+
+Computed results (scorecards, reports) hold Decimals. Django's encoder would store them as
+text and the standard decoder reads numbers back as floats; these keep them numbers on disk
+(``jsonb`` numerics are exact) and Decimals in Python.
+"""
+
+import json
+from decimal import Decimal
+
+import simplejson
+from django.core.serializers.json import DjangoJSONEncoder
+
+
+class ExactJSONEncoder(json.JSONEncoder):
+    def encode(self, o):
+        return simplejson.dumps(o, use_decimal=True, default=DjangoJSONEncoder().default)
+
+    def iterencode(self, o, _one_shot=False):
+        yield self.encode(o)
+
+
+class ExactJSONDecoder(json.JSONDecoder):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("parse_float", Decimal)
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,29 @@
+"""Periodic platform work (thin: each calls one service). Scheduled by beat, see
+``CELERY_BEAT_SCHEDULE`` in config/settings.py; every entry has ``expires``."""
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from clients import services
+
+RETRY = {
+    "autoretry_for": (DatabaseError, ConnectionError),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "max_retries": 3,
+}
+
+
+@shared_task(name="clients.dispatch_dirty_marks", **RETRY)
+def dispatch_dirty_marks() -> int:
+    return services.dirty_marks_dispatch()
+
+
+@shared_task(name="clients.sweep_jobs", **RETRY)
+def sweep_jobs() -> int:
+    return services.jobs_sweep()
+
+
+@shared_task(name="clients.purge_idempotency_keys", **RETRY)
+def purge_idempotency_keys() -> int:
+    return services.idempotency_keys_purge()

@@ -1,0 +1,486 @@
+"""Scorecards and bottleneck reports: the active plan held against the client's measurements.
+
+``scorecards_recompute(client_id=..., period=...)`` computes, in one transaction and a fixed
+number of queries whatever the number of KPIs and months:
+
+1. the requested month (default: the latest closed month in the client's time zone), and
+2. every other month of the active plan, from its first month to the current one,
+
+each only when the fingerprint of its inputs changed (or ``force``). The arithmetic is in the
+pure modules ``plans.scorecard`` and ``plans.bottlenecks``; this module loads, fingerprints and
+stores. Recomputes of one client take turns (a PostgreSQL advisory lock; SQLite has one writer
+at a time anyway), and a crash leaves the previous snapshots untouched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone
+
+from clients.models import DirtyMark
+from clients.services import dirty_mark_clear
+from metrics import formulas
+from metrics.models import Measurement, Metric
+from metrics.periods import Granularity, Period
+from metrics.rollup import MetricDef, Rollup
+from metrics.selectors import client_today, metrics_for_client
+from plans import bottlenecks, scorecard, signals
+from plans.models import BottleneckReport, Funnel, KpiNode, Milestone, Plan, ScorecardSnapshot
+
+ALGORITHM_VERSION = "1"  # part of every fingerprint: a change in the arithmetic recomputes all
+RECOMPUTE_LOCK = 2  # first key of the advisory lock (metrics' ingest uses 1)
+HIGHER = "higher_is_better"
+
+
+@dataclass(frozen=True)
+class RecomputeResult:
+    client_id: object
+    plan_id: object | None
+    requested: str | None
+    computed: list[str] = field(default_factory=list)  # months recomputed, oldest first
+    unchanged: int = 0  # months whose inputs had not changed
+
+    def as_dict(self) -> dict:
+        return {
+            "plan": None if self.plan_id is None else str(self.plan_id),
+            "requested": self.requested,
+            "computed": self.computed,
+            "unchanged": self.unchanged,
+        }
+
+    def __str__(self) -> str:
+        if self.plan_id is None:
+            return "no active plan"
+        months = ", ".join(self.computed) or "none"
+        return f"computed {len(self.computed)} month(s) ({months}), {self.unchanged} unchanged"
+
+
+@dataclass(frozen=True)
+class FunnelSpec:
+    key: str
+    name: str
+    stages: tuple[tuple[str, str, Decimal | None], ...]  # (name, metric key, target)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything but the measurements, as the pure modules take it."""
+
+    plan: scorecard.PlanSpec
+    tree: tuple[bottlenecks.TreeNode, ...]
+    funnels: tuple[FunnelSpec, ...]
+    metrics: dict[str, MetricDef]
+    definitions: tuple  # what of the metrics the results depend on, for the fingerprint
+    metric_ids: dict[str, int]  # key -> Metric id, of the metrics in ``metrics``
+
+    @property
+    def static_digest(self) -> bytes:
+        parts = (ALGORITHM_VERSION, self.plan, self.tree, self.funnels, self.definitions)
+        return hashlib.sha256(repr(_canonical(parts)).encode()).digest()
+
+
+def _canonical(value):
+    """``value`` as plain tuples whose repr is the same in every process: formulas as their text,
+    sets sorted (a frozenset's order changes with the process's hash seed)."""
+    if isinstance(value, formulas.Formula):
+        return value.text
+    if dataclasses.is_dataclass(value):
+        return tuple(
+            (item.name, _canonical(getattr(value, item.name))) for item in dataclasses.fields(value)
+        )
+    if isinstance(value, (set, frozenset)):
+        return tuple(sorted(map(repr, map(_canonical, value))))
+    if isinstance(value, (list, tuple)):
+        return tuple(_canonical(item) for item in value)
+    return value
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def _active_plan(client_id):
+    mark = DirtyMark.objects.filter(client_id=OuterRef("client_id")).values("marked_at")
+    return (
+        Plan.objects.filter(client_id=client_id, status=Plan.Status.ACTIVE)
+        .select_related("client__consultancy")
+        .annotate(mark_read_at=Subquery(mark[:1]))
+        .prefetch_related(
+            Prefetch("kpis", KpiNode.objects.order_by("position")),
+            Prefetch("milestones", Milestone.objects.prefetch_related("conditions")),
+            Prefetch("funnels", Funnel.objects.prefetch_related("stages")),
+        )
+        .first()
+    )
+
+
+def _needed(keys: Iterable[str], by_key: dict[str, Metric]) -> set[str]:
+    """The keys and, through formulas, everything they are computed from."""
+    needed, todo = set(), list(keys)
+    while todo:
+        key = todo.pop()
+        if key in needed or key not in by_key:
+            continue
+        needed.add(key)
+        if by_key[key].formula:
+            todo.extend(formulas.parse(by_key[key].formula).keys)
+    return needed
+
+
+def _inputs(plan: Plan, catalogue: list[Metric]) -> Inputs:
+    by_id = {metric.pk: metric for metric in catalogue}
+    by_key = {metric.key: metric for metric in catalogue}
+    kpis = list(plan.kpis.all())
+    key_of_node = {kpi.pk: kpi.key for kpi in kpis}
+    nodes, tree = [], []
+    for kpi in kpis:
+        metric = by_id[kpi.metric_id]
+        own_formula = formulas.parse(kpi.formula) if kpi.formula else None
+        nodes.append(
+            scorecard.Node(
+                key=kpi.key,
+                metric=metric.key,
+                parent=key_of_node.get(kpi.parent_id),
+                weight=kpi.weight,
+                baseline_period=Period.parse(kpi.baseline_period),
+                baseline_value=kpi.baseline_value,
+                must=kpi.must,
+                stretch=kpi.stretch,
+                target_period=Period.parse(kpi.target_period),
+                interpolation=kpi.interpolation,
+                higher_is_better=metric.direction == HIGHER,
+            )
+        )
+        tree.append(
+            bottlenecks.TreeNode(
+                key=kpi.key,
+                metric=metric.key,
+                parent=key_of_node.get(kpi.parent_id),
+                higher_is_better=metric.direction == HIGHER,
+                formula=own_formula,
+                metric_formula=formulas.parse(metric.formula) if metric.formula else None,
+            )
+        )
+    milestones = tuple(
+        scorecard.Milestone(
+            key=milestone.key,
+            name=milestone.name,
+            due=milestone.due,
+            kind=milestone.kind,
+            achieved_on=milestone.achieved_on,
+            conditions=tuple(
+                scorecard.Condition(
+                    by_id[condition.metric_id].key,
+                    condition.op,
+                    condition.value,
+                    condition.cumulative,
+                )
+                for condition in milestone.conditions.all()
+            ),
+        )
+        for milestone in plan.milestones.all()
+    )
+    funnels = tuple(
+        FunnelSpec(
+            funnel.key,
+            funnel.name,
+            tuple(
+                (stage.name, by_id[stage.metric_id].key, stage.target_conversion)
+                for stage in funnel.stages.all()
+            ),
+        )
+        for funnel in plan.funnels.all()
+    )
+    used = {node.metric for node in nodes}
+    used |= {c.metric for milestone in milestones for c in milestone.conditions}
+    used |= {metric for funnel in funnels for _name, metric, _target in funnel.stages}
+    needed = _needed(used, by_key)
+    metrics = {
+        key: MetricDef(
+            key,
+            by_key[key].aggregation,
+            formulas.parse(by_key[key].formula) if by_key[key].formula else None,
+        )
+        for key in sorted(needed)
+    }
+    definitions = tuple(
+        (key, by_key[key].aggregation, by_key[key].formula, by_key[key].direction)
+        for key in sorted(needed)
+    )
+    spec = scorecard.PlanSpec(plan.starts_on, plan.ends_on, tuple(nodes), milestones)
+    ids = {key: by_key[key].pk for key in needed}
+    return Inputs(spec, tuple(tree), funnels, metrics, definitions, ids)
+
+
+def active_plan_inputs(*, client_id) -> Inputs | None:
+    """The active plan as the arithmetic takes it (None without one)."""
+    plan = _active_plan(client_id)
+    return None if plan is None else _inputs(plan, list(metrics_for_client(plan.client)))
+
+
+# --- months and fingerprints --------------------------------------------------------------------
+
+
+def latest_closed_month(today: date) -> Period:
+    return Period.containing(Granularity.MONTH, today).previous()
+
+
+def _months(plan: Plan, today: date, requested: Period) -> list[Period]:
+    current = Period.containing(Granularity.MONTH, today)
+    first = Period.containing(Granularity.MONTH, plan.starts_on)
+    last = min(Period.containing(Granularity.MONTH, plan.ends_on), current)
+    months = {requested}
+    period = first
+    while period <= last:
+        months.add(period)
+        period = period.next()
+    return sorted(months, key=lambda month: month.index)
+
+
+def _fingerprints(
+    static: bytes, tolerance: Decimal, rows: list[tuple], months: list[Period], today: date
+) -> dict[Period, str]:
+    """One digest per month over the static inputs, the tolerance, the as-of date and the
+    measurements that had begun by then (``rows`` sorted by period start)."""
+    running = hashlib.sha256(static)
+    running.update(f"tolerance={tolerance}".encode())
+    position, result = 0, {}
+    for month in months:  # oldest first: each month's rows extend the previous month's
+        as_of = min(month.end, today)
+        while position < len(rows) and rows[position][2] <= as_of:
+            metric_id, granularity, start, value = rows[position]
+            running.update(f"{metric_id}|{granularity}|{start}|{value}\n".encode())
+            position += 1
+        digest = running.copy()
+        digest.update(f"as_of={as_of}".encode())
+        result[month] = digest.hexdigest()
+    return result
+
+
+# --- computing one month ------------------------------------------------------------------------
+
+
+def _compute(
+    inputs: Inputs, measured: dict, month: Period, as_of: date, tolerance: Decimal
+) -> tuple[dict, list[dict]]:
+    rollup = Rollup(inputs.metrics, measured, as_of)
+    card = scorecard.scorecard(inputs.plan, month, as_of, rollup, tolerance)
+    lines = {line["kpi"]: line for line in card["lines"]}
+    sensitivity = bottlenecks.sensitivity(
+        inputs.tree,
+        actual=lambda key: lines[key]["actual"],
+        must=lambda key: lines[key]["must_target"],
+    )
+    reports = []
+    for funnel in inputs.funnels:
+        stages = []
+        for name, metric, target in funnel.stages:
+            value = rollup.value(metric, month)
+            stages.append(
+                bottlenecks.StageInput(name, metric, None if value is None else value.value, target)
+            )
+        report = {"funnel": funnel.key, "funnel_name": funnel.name}
+        report.update(bottlenecks.funnel_report(stages))
+        reports.append(report)
+    if not reports:
+        reports.append(
+            {
+                "funnel": None,
+                "funnel_name": None,
+                "overall_conversion": None,
+                "target_overall_conversion": None,
+                "bottleneck": None,
+                "stages": [],
+            }
+        )
+    for report in reports:
+        report["kpi_sensitivity"] = sensitivity
+    return card, reports
+
+
+def _next_milestone(card: dict) -> dict | None:
+    open_ones = [m for m in card["milestones"] if m["status"] not in ("achieved", "missed")]
+    if not open_ones:
+        return None
+    upcoming = min(open_ones, key=lambda m: m["due"])
+    return {key: upcoming[key] for key in ("key", "name", "due", "status")}
+
+
+# --- the service --------------------------------------------------------------------------------
+
+
+def _lock(client_id) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [RECOMPUTE_LOCK, str(client_id)]
+            )
+    # SQLite: one writer at a time, and embedded mode runs tasks in-process.
+
+
+def scorecards_recompute(
+    *, client_id, period: Period | None = None, force: bool = False
+) -> RecomputeResult:
+    with transaction.atomic():
+        _lock(client_id)
+        computed_at = timezone.now()  # before any input is read: a later change makes it stale
+        plan = _active_plan(client_id)
+        if plan is None:  # nothing to compute: the mark is done with
+            marked_at = (
+                DirtyMark.objects.filter(client_id=client_id)
+                .values_list("marked_at", flat=True)
+                .first()
+            )
+            dirty_mark_clear(client_id=client_id, marked_at=marked_at)
+            return RecomputeResult(client_id, None, str(period) if period else None)
+        client = plan.client
+        inputs = _inputs(plan, list(metrics_for_client(client)))
+        rows = list(
+            Measurement.objects.filter(
+                client_id=client.pk, metric_id__in=inputs.metric_ids.values()
+            )
+            .order_by("period_start", "metric_id", "granularity")
+            .values_list("metric_id", "granularity", "period_start", "value")
+        )
+        today = client_today(client)
+        requested = period or latest_closed_month(today)
+        months = _months(plan, today, requested)
+        tolerance = client.consultancy.status_tolerance
+        fingerprints = _fingerprints(inputs.static_digest, tolerance, rows, months, today)
+        stored = {
+            start: (fingerprint, statuses)
+            for start, fingerprint, statuses in ScorecardSnapshot.objects.filter(
+                plan=plan
+            ).values_list("period_start", "fingerprint", "milestone_statuses")
+        }
+        todo = [
+            month
+            for month in months
+            if force or stored.get(month.start, (None, None))[0] != fingerprints[month]
+        ]
+        if todo:
+            cards = _store(plan, inputs, rows, todo, fingerprints, today, tolerance, computed_at)
+            _announce(plan, cards, newest=months[-1], stored=stored)
+        dirty_mark_clear(client_id=client.pk, marked_at=plan.mark_read_at)
+    return RecomputeResult(
+        client.pk,
+        plan.pk,
+        str(requested),
+        [str(month) for month in todo],
+        len(months) - len(todo),
+    )
+
+
+def _store(
+    plan, inputs, rows, todo, fingerprints, today, tolerance, computed_at
+) -> dict[Period, dict]:
+    """Compute the months in ``todo`` and write their snapshots and reports; returns the cards."""
+    key_of = {pk: key for key, pk in inputs.metric_ids.items()}
+    measured: dict[str, dict[Period, Decimal]] = {}
+    for metric_id, granularity, start, value in rows:
+        measured.setdefault(key_of[metric_id], {})[Period(Granularity(granularity), start)] = value
+    snapshots, reports, cards = [], [], {}
+    for month in todo:
+        as_of = min(month.end, today)
+        card, month_reports = _compute(inputs, measured, month, as_of, tolerance)
+        cards[month] = card
+        statuses = [line["status"] for line in card["lines"]]
+        snapshots.append(
+            ScorecardSnapshot(
+                client_id=plan.client_id,
+                plan=plan,
+                period_start=month.start,
+                as_of=as_of,
+                fingerprint=fingerprints[month],
+                computed_at=computed_at,
+                score=card["score"],
+                health=card["health"],
+                off_track=statuses.count("off_track"),
+                at_risk=statuses.count("at_risk"),
+                bottleneck=month_reports[0]["bottleneck"] or "",
+                next_milestone=_next_milestone(card),
+                milestone_statuses={m["key"]: m["status"] for m in card["milestones"]},
+                payload=card,
+            )
+        )
+        reports += [
+            BottleneckReport(
+                client_id=plan.client_id,
+                plan=plan,
+                period_start=month.start,
+                funnel_key=report["funnel"] or "",
+                position=position,
+                fingerprint=fingerprints[month],
+                computed_at=computed_at,
+                payload=report,
+            )
+            for position, report in enumerate(month_reports)
+        ]
+    ScorecardSnapshot.objects.bulk_create(
+        snapshots,
+        update_conflicts=True,
+        unique_fields=["plan", "period_start"],
+        update_fields=[
+            "as_of",
+            "fingerprint",
+            "computed_at",
+            "score",
+            "health",
+            "off_track",
+            "at_risk",
+            "bottleneck",
+            "next_milestone",
+            "milestone_statuses",
+            "payload",
+        ],
+    )
+    BottleneckReport.objects.filter(
+        plan=plan, period_start__in=[month.start for month in todo]
+    ).delete()
+    BottleneckReport.objects.bulk_create(reports)
+    return cards
+
+
+def _announce(plan: Plan, cards: dict[Period, dict], *, newest: Period, stored: dict) -> None:
+    """Signals after commit: each month computed, and the milestones of the plan's newest month
+    that became achieved or missed (against what that month, or else the latest stored month
+    before it, said last)."""
+    client_id, plan_id = plan.client_id, plan.pk
+    months = [str(month) for month in cards]
+    changed = []
+    if newest in cards:
+        earlier = [start for start in stored if start <= newest.start]
+        before = stored[max(earlier)][1] if earlier else {}
+        changed = [
+            milestone
+            for milestone in cards[newest]["milestones"]
+            if milestone["status"] in ("achieved", "missed")
+            and before.get(milestone["key"]) != milestone["status"]
+        ]
+
+    def send():
+        for month in months:
+            signals.scorecard_computed.send(
+                sender=ScorecardSnapshot, client_id=client_id, plan_id=plan_id, period=month
+            )
+        for milestone in changed:
+            achieved = milestone["status"] == "achieved"
+            (signals.milestone_achieved if achieved else signals.milestone_missed).send(
+                sender=Milestone,
+                client_id=client_id,
+                plan_id=plan_id,
+                key=milestone["key"],
+                name=milestone["name"],
+                due=milestone["due"],
+                achieved_on=milestone["achieved_on"],
+                period=str(newest),
+            )
+
+    transaction.on_commit(send)
