@@ -25,6 +25,7 @@ from clients.models import (
     ClientMembership,
     Consultancy,
     ConsultancyMembership,
+    Job,
     User,
 )
 from clients.principals import Action
@@ -380,3 +381,29 @@ class AuditLogEntryAdmin(TenantScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdminMixin:
+    """Rows written by the system (jobs, computed results): shown, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
+    """Recomputes and other long work of the clients a member may see (platform-wide jobs, such
+    as the nightly round, to superusers only)."""
+
+    list_display = ["created_at", "kind", "client", "status", "progress", "attempts", "finished_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["client"]
+    search_fields = ["kind", "client__name", "error"]
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in Job._meta.fields]

@@ -11,6 +11,7 @@ from clients.views import home
 from config.health import healthz, readyz
 from metrics import api as metrics_api
 from plans import api as plans_api
+from plans import results_api
 
 API_PREFIX = "/api/"
 
@@ -20,6 +21,7 @@ api_v1 = [
     *clients_api.urlpatterns,
     *metrics_api.urlpatterns,
     *plans_api.urlpatterns,
+    *results_api.urlpatterns,
 ]
 
 urlpatterns = [

@@ -33,15 +33,17 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from clients.admin import ReadOnlyAdminMixin
 from clients.admin_scoping import ServiceFormMixin, TenantScopedAdmin, principal_of
 from clients.models import Client
 from clients.parsers import loads_exact
 from clients.principals import Action
 from clients.selectors import client_actions, clients_with_action
+from clients.services import job_create
 from plans import services
 from plans.admin_tables import Tables
 from plans.document import DocumentInvalid
-from plans.models import Plan
+from plans.models import Plan, ScorecardSnapshot
 from plans.plan_templates import TEMPLATES
 from plans.selectors import (
     document_as_input,
@@ -570,3 +572,69 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
             problems=problems,
             media=self.media + form.media,
         )
+
+
+# --- computed results ---------------------------------------------------------------------------
+
+
+@admin.register(ScorecardSnapshot)
+class ScorecardSnapshotAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
+    """The stored scorecards, month by month; the action queues a recompute."""
+
+    list_display = [
+        "client",
+        "plan",
+        "month",
+        "score",
+        "health",
+        "off_track",
+        "at_risk",
+        "bottleneck",
+        "computed_at",
+    ]
+    list_filter = ["health", ("client", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["client", "plan"]
+    search_fields = ["client__name", "plan__name"]
+    exclude = ["payload"]
+    readonly_fields = ["lines_table"]
+    actions = ["recompute"]
+
+    @admin.display(description=_("month"), ordering="period_start")
+    def month(self, obj):
+        return f"{obj.period_start:%Y-%m}"
+
+    @admin.display(description=_("lines"))
+    def lines_table(self, obj):
+        show = PlanAdmin._show
+        return PlanAdmin._table(
+            [_("KPI"), _("actual"), _("must"), _("stretch"), _("attainment"), _("status")],
+            [
+                (
+                    line["kpi"],
+                    show(line["actual"]),
+                    show(line["must_target"]),
+                    show(line["stretch_target"]),
+                    show(line["attainment"]),
+                    line["status"],
+                )
+                for line in obj.payload["lines"]
+            ],
+        )
+
+    @admin.action(description=_("Recompute the selected months now"))
+    def recompute(self, request, queryset):
+        principal = principal_of(request)
+        queued = 0
+        for snapshot in queryset.select_related("client"):
+            if not request.user.is_superuser and Action.WRITE not in client_actions(
+                principal, snapshot.client
+            ):
+                continue
+            job_create(
+                kind="scorecard_recompute",
+                client=snapshot.client,
+                params={"period": f"{snapshot.period_start:%Y-%m}", "force": True},
+                actor=principal,
+            )
+            queued += 1
+        messages.info(request, _("%(count)d recomputes queued.") % {"count": queued})

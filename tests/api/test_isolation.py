@@ -12,7 +12,7 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from clients.models import AuditLogEntry
+from clients.models import AuditLogEntry, Job
 from clients.principals import Action
 from clients.selectors import clients_visible_to
 from metrics.models import Measurement
@@ -62,6 +62,10 @@ NEW_METRIC = {
 
 def _plan(world, client):
     return {"plan_id": Plan.objects.filter(client=client).values_list("pk", flat=True)[0]}
+
+
+def _job(world, client):
+    return {"pk": Job.objects.filter(client=client or world.a1).values_list("pk", flat=True)[0]}
 
 
 def _audit_entry(world, client):
@@ -194,6 +198,38 @@ ROUTES = {
         methods={"get": Method(Action.READ)},
         rows_of=lambda world, client: set(TEMPLATES),
         row_id=lambda row: row["key"],
+    ),
+    "api-v1:client-scorecard-list": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk},
+        methods={"get": Method(Action.READ)},
+        query="period=2026-09",
+    ),
+    "api-v1:client-scorecard-recompute": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk},
+        methods={"post": Method(Action.WRITE, body=lambda world: {"period": "2026-09"}, ok=202)},
+    ),
+    "api-v1:client-bottleneck-list": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk},
+        methods={"get": Method(Action.READ)},
+        query="period=2026-09",
+    ),
+    "api-v1:client-bottleneck-recompute": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk},
+        methods={"post": Method(Action.WRITE, body=lambda world: {"period": "2026-09"}, ok=202)},
+    ),
+    # A job of A1: every principal of Acme reads A1; the tests in tests/plans/test_results_api.py
+    # show jobs of other clients are 404.
+    "api-v1:job-detail": Route(
+        url_kwargs=_job,
+        client_in_path=False,
+        methods={"get": Method(Action.READ)},
+    ),
+    "api-v1:portfolio-list": Route(
+        url_kwargs=lambda world, client: {},
+        client_in_path=False,
+        methods={"get": Method(Action.READ)},
+        rows_of=lambda world, client: {str(client.pk)},
+        row_id=lambda row: row["client"],
     ),
     "api-v1:client-audit-log-detail": Route(
         url_kwargs=lambda world, client: {"client_id": client.pk, **_audit_entry(world, client)},
