@@ -19,6 +19,7 @@ DEMO_CLIENTS = [
     # slug, name, industry, business model
     ("sakura-cafe", "Sakura Cafe Group", "Food service", "B2C stores and online shop"),
     ("nimbus-saas", "Nimbus Cloud", "Software", "B2B SaaS"),
+    ("hikari-growth", "Hikari Growth Partners", "Marketing services", "B2B lead generation"),
 ]
 # A fixed, printed password is the point of a local demo; WAYPOINT_DEMO_PASSWORD overrides it.
 DEFAULT_DEMO_PASSWORD = "waypoint-demo"  # noqa: S105

@@ -7,8 +7,10 @@ class PlansConfig(AppConfig):
     verbose_name = _("Plans")
 
     def ready(self):
-        from clients import jobs
+        from clients import demo, jobs
+        from plans import demo as plans_demo
         from plans import tasks
 
         for kind in tasks.KINDS:
             jobs.register(kind, tasks.run_recompute_job)
+        demo.register_step(order=30, name="plans", step=plans_demo.plans_and_data)

@@ -51,7 +51,7 @@ def test_load_demo_twice_changes_nothing():
     assert Consultancy.objects.count() == 1
     assert User.objects.count() == 3  # owner, consultant, client viewer
     assert ConsultancyMembership.objects.count() == 2
-    assert Client.objects.count() == 2
+    assert Client.objects.count() == 3
     assert ClientAssignment.objects.count() == 1
     assert ClientMembership.objects.count() == 1
     owner = User.objects.get(email=DEMO_OWNER_EMAIL)
