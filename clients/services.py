@@ -654,6 +654,16 @@ def dirty_mark_clear(*, client_id, marked_at: datetime | None) -> None:
         DirtyMark.objects.filter(client_id=client_id, marked_at=marked_at).delete()
 
 
+def dirty_marks_clear(marks) -> None:
+    """``dirty_mark_clear`` for many (client id, marked_at as read) pairs, in one query."""
+    condition = Q()
+    for client_id, marked_at in marks:
+        if marked_at is not None:
+            condition |= Q(client_id=client_id, marked_at=marked_at)
+    if condition:
+        DirtyMark.objects.filter(condition).delete()
+
+
 def idempotency_keys_purge(*, older_than: timedelta = IDEMPOTENCY_KEEP) -> int:
     """Forget idempotency keys past the window in which a partner may retry a request."""
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()

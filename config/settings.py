@@ -141,7 +141,7 @@ else:
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 if not CELERY_BROKER_URL:
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"  # a host named, or kombu warns on every send
 
 # Reliability with a Redis broker: a task is acknowledged only after it finished, and given back
 # to the queue if its worker dies; each worker process holds one message at a time.

@@ -97,6 +97,11 @@ class Formula:
     def __str__(self):
         return self.text
 
+    def __repr__(self):
+        # The text says it all; the generated repr would show ``keys``, a frozenset whose order
+        # changes with the process's hash seed (and fingerprints are built from reprs).
+        return f"Formula({self.text!r})"
+
 
 # --- parsing --------------------------------------------------------------------------------------
 

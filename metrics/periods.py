@@ -8,6 +8,7 @@ feed months.
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -90,12 +91,32 @@ class Period:
 
     @classmethod
     def containing(cls, granularity: Granularity, day: date) -> Period:
-        return cls(Granularity(granularity), _align(Granularity(granularity), day))
+        granularity = Granularity(granularity)
+        return cls.aligned(granularity, _align(granularity, day))
+
+    @classmethod
+    def aligned(cls, granularity: Granularity, start: date) -> Period:
+        """A period whose start is known to be aligned (computed here, or read back from rows
+        written through ``parse``): skips the check, and hands out one shared object per period
+        (periods are immutable), on the hot path of roll-ups."""
+        return _aligned(cls, granularity, start)
 
     @property
     def end(self) -> date:
         """The last day of the period (inclusive)."""
-        return self.next().start - timedelta(days=1)
+        start = self.start
+        match self.granularity:
+            case Granularity.DAY:
+                return start
+            case Granularity.WEEK:
+                return start + timedelta(days=6)
+            case Granularity.MONTH:
+                return date(start.year, start.month, monthrange(start.year, start.month)[1])
+            case Granularity.QUARTER:
+                last = start.month + 2
+                return date(start.year, last, monthrange(start.year, last)[1])
+            case Granularity.YEAR:
+                return date(start.year, 12, 31)
 
     @property
     def days(self) -> int:
@@ -138,7 +159,7 @@ class Period:
                 start = date(index // 4, (index % 4) * 3 + 1, 1)
             case Granularity.YEAR:
                 start = date(index, 1, 1)
-        return cls(granularity, start)
+        return cls.aligned(granularity, start)
 
     def shift(self, steps: int) -> Period:
         try:
@@ -201,6 +222,14 @@ def rolls_up_into(finer: Granularity, coarser: Granularity) -> bool:
 
 
 # --- internals ------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65_536)
+def _aligned(cls, granularity: Granularity, start: date) -> Period:
+    period = object.__new__(cls)
+    object.__setattr__(period, "granularity", granularity)
+    object.__setattr__(period, "start", start)
+    return period
 
 
 def _align(granularity: Granularity, day: date) -> date:

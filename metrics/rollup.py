@@ -45,12 +45,15 @@ class Rollup:
         metrics: Mapping[str, MetricDef],
         measurements: Mapping[str, Mapping[Period, Decimal]],
         as_of: date,
+        spans: dict[str, tuple[date, date]] | None = None,
     ):
+        """``spans`` may be shared between rollups of the same measurements (for several as-of
+        dates): it caches each metric's first and last measured day."""
         self.metrics = metrics
         self.measurements = measurements
         self.as_of = as_of
         self._memo: dict[tuple[str, Period], Value | None] = {}
-        self._spans: dict[str, tuple[date, date]] = {}
+        self._spans: dict[str, tuple[date, date]] = {} if spans is None else spans
 
     def value(self, key: str, period: Period) -> Value | None:
         memo_key = (key, period)
@@ -79,10 +82,16 @@ class Rollup:
     def _may_hold_data(self, key: str, period: Period) -> bool:
         span = self._spans.get(key)
         if span is None:
-            periods = self.measurements[key]
+            # The latest end is that of the latest-starting period of some granularity: one
+            # ``end`` per granularity instead of one per measurement.
+            latest: dict[Granularity, Period] = {}
+            for measured in self.measurements[key]:
+                held = latest.get(measured.granularity)
+                if held is None or measured.start > held.start:
+                    latest[measured.granularity] = measured
             span = self._spans[key] = (
-                min(p.start for p in periods),
-                max(p.end for p in periods),
+                min(p.start for p in self.measurements[key]),
+                max(p.end for p in latest.values()),
             )
         return period.start <= span[1] and span[0] <= period.end
 

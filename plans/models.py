@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from clients.exactjson import ExactJSONDecoder, ExactJSONEncoder
+from clients.exactjson import ExactJSONField
 from clients.models import Client
 from metrics.models import VALUE_DIGITS, VALUE_PLACES, Metric
 from metrics.periods import Granularity
@@ -218,7 +218,7 @@ class ScorecardSnapshot(models.Model):
     bottleneck = models.CharField(_("bottleneck"), max_length=200, blank=True)
     next_milestone = models.JSONField(null=True, blank=True)
     milestone_statuses = models.JSONField(default=dict)  # key -> status, to see what changed
-    payload = models.JSONField(encoder=ExactJSONEncoder, decoder=ExactJSONDecoder)
+    payload = ExactJSONField()
 
     class Meta:
         verbose_name = _("scorecard")
@@ -247,7 +247,7 @@ class BottleneckReport(models.Model):
     position = models.PositiveIntegerField(default=0)
     fingerprint = models.CharField(max_length=64)
     computed_at = models.DateTimeField(_("computed at"))
-    payload = models.JSONField(encoder=ExactJSONEncoder, decoder=ExactJSONDecoder)
+    payload = ExactJSONField()
 
     class Meta:
         verbose_name = _("bottleneck report")

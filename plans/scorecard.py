@@ -16,10 +16,11 @@ Choices where DESIGN.md is silent, each written where it is made:
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, localcontext
 
 from metrics.formulas import Formula
 from metrics.periods import Granularity, Period
@@ -247,9 +248,9 @@ def change(actual: Decimal | None, previous: Decimal | None) -> dict:
 def growth_rate(value: Decimal | None, three_before: Decimal | None) -> Decimal | None:
     if value is None or three_before is None or value <= 0 or three_before <= 0:
         return None
-    with localcontext() as context:
-        context.prec = 34
-        return (value / three_before) ** (ONE / Decimal(3)) - ONE
+    # A cube root in binary floating point (16 digits) is ample for 6 places, and a Decimal
+    # power with a fractional exponent costs more than the rest of a line together.
+    return Decimal(repr((float(value) / float(three_before)) ** (1 / 3) - 1))
 
 
 @dataclass(frozen=True)
@@ -268,17 +269,16 @@ class Fit:
 
 
 def least_squares(points: Sequence[tuple[int, Decimal]], *, logarithmic: bool = False) -> Fit:
-    with localcontext() as context:
-        context.prec = 34
-        if logarithmic:
-            points = [(x, y.ln()) for x, y in points]
-        n = Decimal(len(points))
-        mean_x = sum((Decimal(x) for x, _y in points), ZERO) / n
-        mean_y = sum((y for _x, y in points), ZERO) / n
-        spread = sum(((Decimal(x) - mean_x) ** 2 for x, _y in points), ZERO)
-        together = sum(((Decimal(x) - mean_x) * (y - mean_y) for x, y in points), ZERO)
-        slope = together / spread
-        return Fit(mean_y - slope * mean_x, slope, logarithmic)
+    """Fitted in binary floating point: a forecast is shown, and compared with must, to 6
+    places, and Decimal sums of squares cost more than the rest of a line. The fit is handed
+    back as Decimals."""
+    xs = [float(x) for x, _y in points]
+    ys = [math.log(y) if logarithmic else float(y) for _x, y in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    together = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    slope = together / spread
+    return Fit(Decimal(repr(mean_y - slope * mean_x)), Decimal(repr(slope)), logarithmic)
 
 
 def forecast(
@@ -299,18 +299,40 @@ def forecast(
         return None
     logarithmic = node.interpolation == "compound" and all(y > 0 for _x, y in points)
     fit = least_squares(points, logarithmic=logarithmic)
-    value = fit.at(period.distance(node.target_period))
-    eta = None
-    for ahead in range(search_periods + 1):
-        if beats_or_meets(fit.at(ahead), node.must, node.higher_is_better):
-            eta = str(period.shift(ahead))
-            break
+    value = tidy(fit.at(period.distance(node.target_period)))
+    ahead = _periods_to_reach(fit, node.must, node.higher_is_better, search_periods)
+    eta = None if ahead is None else str(period.shift(ahead))
     return {
         "period": str(node.target_period),
-        "value": tidy(value),
+        "value": value,
         "meets_must": beats_or_meets(value, node.must, node.higher_is_better),
         "eta": eta,
     }
+
+
+def _periods_to_reach(fit: Fit, must: Decimal, higher_is_better: bool, limit: int) -> int | None:
+    """The first whole x in [0, limit] where the fit, as shown (6 places), meets ``must``:
+    solved, not searched."""
+
+    def meets(x: int) -> bool:
+        return beats_or_meets(tidy(fit.at(x)), must, higher_is_better)
+
+    if meets(0):
+        return 0
+    moving_toward = fit.slope > 0 if higher_is_better else fit.slope < 0
+    if not moving_toward or (fit.logarithmic and must <= 0):
+        return None  # never gets there (a positive fit never falls to a target <= 0)
+    with localcontext() as context:
+        context.prec = 34
+        goal = must.ln() if fit.logarithmic else must
+        x = int(((goal - fit.intercept) / fit.slope).to_integral_value(rounding=ROUND_CEILING))
+    x = max(x, 1)
+    # The solution is exact up to rounding in the last digits: settle the boundary by checking.
+    if x > 1 and meets(x - 1):
+        x -= 1
+    elif not meets(x):
+        x += 1
+    return x if x <= limit else None
 
 
 def judged_period(node: Node, month: Period, as_of: date) -> Period:
@@ -500,7 +522,7 @@ def _before_due(tracks: list[_ConditionTrack], due_month: Period) -> str:
         recent = known[-FORECAST_WINDOW:]
         latest = recent[-1][0]
         fit = least_squares([(latest.distance(period), value) for period, value in recent])
-        if not track.met(fit.at(latest.distance(due_month))):
+        if not track.met(tidy(fit.at(latest.distance(due_month)))):
             return "at_risk"
     return "pending" if pending else "on_track"
 

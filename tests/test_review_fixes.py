@@ -142,4 +142,4 @@ def test_twenty_digit_values_come_back_exactly(world):
 def test_the_demo_clients_are_real_rows():
     # Sanity for the fixtures above: the demo's clients are created through the service.
     call_command("load_demo", stdout=StringIO())
-    assert Client.objects.filter(consultancy__slug="demo").count() == 2
+    assert Client.objects.filter(consultancy__slug="demo").count() == 3

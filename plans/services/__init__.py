@@ -9,7 +9,11 @@ from plans.services.plans import (
     plan_replace,
     plan_update,
 )
-from plans.services.scorecards import RecomputeResult, scorecards_recompute
+from plans.services.scorecards import (
+    RecomputeResult,
+    scorecards_recompute,
+    scorecards_recompute_many,
+)
 
 __all__ = [
     "PLAN_FIELDS",
@@ -20,4 +24,5 @@ __all__ = [
     "plan_replace",
     "plan_update",
     "scorecards_recompute",
+    "scorecards_recompute_many",
 ]

@@ -14,19 +14,21 @@ at a time anyway), and a crash leaves the previous snapshots untouched.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
+import itertools
+import operator
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from clients.models import DirtyMark
-from clients.services import dirty_mark_clear
+from clients.services import dirty_marks_clear
 from metrics import formulas
 from metrics.models import Measurement, Metric
 from metrics.periods import Granularity, Period
@@ -38,6 +40,7 @@ from plans.models import BottleneckReport, Funnel, KpiNode, Milestone, Plan, Sco
 ALGORITHM_VERSION = "1"  # part of every fingerprint: a change in the arithmetic recomputes all
 RECOMPUTE_LOCK = 2  # first key of the advisory lock (metrics' ingest uses 1)
 HIGHER = "higher_is_better"
+GRANULARITIES = {granularity.value: granularity for granularity in Granularity}
 
 
 @dataclass(frozen=True)
@@ -83,42 +86,13 @@ class Inputs:
 
     @property
     def static_digest(self) -> bytes:
+        # Every part is a dataclass, tuple, Decimal, date or text, whose reprs are the same in
+        # every process (formulas show their text, not their frozenset of keys).
         parts = (ALGORITHM_VERSION, self.plan, self.tree, self.funnels, self.definitions)
-        return hashlib.sha256(repr(_canonical(parts)).encode()).digest()
-
-
-def _canonical(value):
-    """``value`` as plain tuples whose repr is the same in every process: formulas as their text,
-    sets sorted (a frozenset's order changes with the process's hash seed)."""
-    if isinstance(value, formulas.Formula):
-        return value.text
-    if dataclasses.is_dataclass(value):
-        return tuple(
-            (item.name, _canonical(getattr(value, item.name))) for item in dataclasses.fields(value)
-        )
-    if isinstance(value, (set, frozenset)):
-        return tuple(sorted(map(repr, map(_canonical, value))))
-    if isinstance(value, (list, tuple)):
-        return tuple(_canonical(item) for item in value)
-    return value
+        return hashlib.sha256(repr(parts).encode()).digest()
 
 
 # --- loading ------------------------------------------------------------------------------------
-
-
-def _active_plan(client_id):
-    mark = DirtyMark.objects.filter(client_id=OuterRef("client_id")).values("marked_at")
-    return (
-        Plan.objects.filter(client_id=client_id, status=Plan.Status.ACTIVE)
-        .select_related("client__consultancy")
-        .annotate(mark_read_at=Subquery(mark[:1]))
-        .prefetch_related(
-            Prefetch("kpis", KpiNode.objects.order_by("position")),
-            Prefetch("milestones", Milestone.objects.prefetch_related("conditions")),
-            Prefetch("funnels", Funnel.objects.prefetch_related("stages")),
-        )
-        .first()
-    )
 
 
 def _needed(keys: Iterable[str], by_key: dict[str, Metric]) -> set[str]:
@@ -221,8 +195,10 @@ def _inputs(plan: Plan, catalogue: list[Metric]) -> Inputs:
 
 def active_plan_inputs(*, client_id) -> Inputs | None:
     """The active plan as the arithmetic takes it (None without one)."""
-    plan = _active_plan(client_id)
-    return None if plan is None else _inputs(plan, list(metrics_for_client(plan.client)))
+    found = _active_plans([client_id])
+    if not found:
+        return None
+    return _inputs(found[0], list(metrics_for_client(found[0].client)))
 
 
 # --- months and fingerprints --------------------------------------------------------------------
@@ -232,8 +208,10 @@ def latest_closed_month(today: date) -> Period:
     return Period.containing(Granularity.MONTH, today).previous()
 
 
-def _months(plan: Plan, today: date, requested: Period) -> list[Period]:
+def _months(plan: Plan, today: date, requested: Period, *, latest_only: bool) -> list[Period]:
     current = Period.containing(Granularity.MONTH, today)
+    if latest_only:
+        return sorted({requested, current.previous(), current}, key=lambda month: month.index)
     first = Period.containing(Granularity.MONTH, plan.starts_on)
     last = min(Period.containing(Granularity.MONTH, plan.ends_on), current)
     months = {requested}
@@ -254,10 +232,15 @@ def _fingerprints(
     position, result = 0, {}
     for month in months:  # oldest first: each month's rows extend the previous month's
         as_of = min(month.end, today)
-        while position < len(rows) and rows[position][2] <= as_of:
-            metric_id, granularity, start, value = rows[position]
-            running.update(f"{metric_id}|{granularity}|{start}|{value}\n".encode())
-            position += 1
+        end = position
+        while end < len(rows) and rows[end][2] <= as_of:
+            end += 1
+        running.update(
+            "".join(
+                f"{m}|{g}|{start}|{value}\n" for m, g, start, value in rows[position:end]
+            ).encode()
+        )
+        position = end
         digest = running.copy()
         digest.update(f"as_of={as_of}".encode())
         result[month] = digest.hexdigest()
@@ -268,9 +251,9 @@ def _fingerprints(
 
 
 def _compute(
-    inputs: Inputs, measured: dict, month: Period, as_of: date, tolerance: Decimal
+    inputs: Inputs, measured: dict, month: Period, as_of: date, tolerance: Decimal, spans=None
 ) -> tuple[dict, list[dict]]:
-    rollup = Rollup(inputs.metrics, measured, as_of)
+    rollup = Rollup(inputs.metrics, measured, as_of, spans)
     card = scorecard.scorecard(inputs.plan, month, as_of, rollup, tolerance)
     lines = {line["kpi"]: line for line in card["lines"]}
     sensitivity = bottlenecks.sensitivity(
@@ -316,80 +299,185 @@ def _next_milestone(card: dict) -> dict | None:
 # --- the service --------------------------------------------------------------------------------
 
 
-def _lock(client_id) -> None:
+def _lock(client_ids: list) -> None:
+    """Take the recompute lock of each client, always in the same order (no deadlocks between
+    batches that share clients)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [RECOMPUTE_LOCK, str(client_id)]
+                "SELECT pg_advisory_xact_lock(%s, hashtext(id)) "
+                "FROM (SELECT unnest(%s::text[]) AS id ORDER BY 1) AS ids",
+                [RECOMPUTE_LOCK, sorted(str(client_id) for client_id in client_ids)],
             )
     # SQLite: one writer at a time, and embedded mode runs tasks in-process.
 
 
 def scorecards_recompute(
-    *, client_id, period: Period | None = None, force: bool = False
+    *, client_id, period: Period | None = None, force: bool = False, latest_only: bool = False
 ) -> RecomputeResult:
+    """Recompute one client (see ``scorecards_recompute_many``)."""
+    (result,) = scorecards_recompute_many(
+        client_ids=[client_id], period=period, force=force, latest_only=latest_only
+    )
+    return result
+
+
+def scorecards_recompute_many(
+    *, client_ids, period: Period | None = None, force: bool = False, latest_only: bool = False
+) -> list[RecomputeResult]:
+    """Recompute clients together, in one transaction and the same fixed number of queries as
+    one client. For each: the requested month (default: its latest closed month) and every
+    other month of its active plan whose inputs changed — or, with ``latest_only`` (the nightly
+    round, whose only news is the date), just the latest closed month and the month in
+    progress. Months whose fingerprint is unchanged are skipped unless ``force``."""
+    client_ids = list(dict.fromkeys(uuid.UUID(str(client_id)) for client_id in client_ids))
     with transaction.atomic():
-        _lock(client_id)
+        _lock(client_ids)
         computed_at = timezone.now()  # before any input is read: a later change makes it stale
-        plan = _active_plan(client_id)
-        if plan is None:  # nothing to compute: the mark is done with
-            marked_at = (
-                DirtyMark.objects.filter(client_id=client_id)
-                .values_list("marked_at", flat=True)
-                .first()
-            )
-            dirty_mark_clear(client_id=client_id, marked_at=marked_at)
-            return RecomputeResult(client_id, None, str(period) if period else None)
-        client = plan.client
-        inputs = _inputs(plan, list(metrics_for_client(client)))
-        rows = list(
-            Measurement.objects.filter(
-                client_id=client.pk, metric_id__in=inputs.metric_ids.values()
-            )
-            .order_by("period_start", "metric_id", "granularity")
-            .values_list("metric_id", "granularity", "period_start", "value")
+        # The marks as they are before any input is read; only these are cleared at the end.
+        marks = dict(
+            DirtyMark.objects.filter(client_id__in=client_ids).values_list("client_id", "marked_at")
         )
-        today = client_today(client)
-        requested = period or latest_closed_month(today)
-        months = _months(plan, today, requested)
-        tolerance = client.consultancy.status_tolerance
-        fingerprints = _fingerprints(inputs.static_digest, tolerance, rows, months, today)
-        stored = {
-            start: (fingerprint, statuses)
-            for start, fingerprint, statuses in ScorecardSnapshot.objects.filter(
-                plan=plan
-            ).values_list("period_start", "fingerprint", "milestone_statuses")
+        plans = {plan.client_id: plan for plan in _active_plans(client_ids)}
+        catalogues = _catalogues(plans.values())
+        inputs = {
+            cid: _inputs(plan, catalogues[plan.client.consultancy_id])
+            for cid, plan in plans.items()
         }
-        todo = [
-            month
-            for month in months
-            if force or stored.get(month.start, (None, None))[0] != fingerprints[month]
-        ]
-        if todo:
-            cards = _store(plan, inputs, rows, todo, fingerprints, today, tolerance, computed_at)
-            _announce(plan, cards, newest=months[-1], stored=stored)
-        dirty_mark_clear(client_id=client.pk, marked_at=plan.mark_read_at)
-    return RecomputeResult(
-        client.pk,
-        plan.pk,
-        str(requested),
-        [str(month) for month in todo],
-        len(months) - len(todo),
+        rows = _measurements(inputs)
+        stored = _stored(plans.values())
+        results, snapshots, reports, cleared, announcements = [], [], [], [], []
+        for client_id in client_ids:
+            plan = plans.get(client_id)
+            if plan is None:
+                results.append(RecomputeResult(client_id, None, str(period) if period else None))
+                cleared.append((client_id, marks.get(client_id)))  # nothing to compute
+                continue
+            client = plan.client
+            today = client_today(client)
+            requested = period or latest_closed_month(today)
+            months = _months(plan, today, requested, latest_only=latest_only)
+            tolerance = client.consultancy.status_tolerance
+            fingerprints = _fingerprints(
+                inputs[client_id].static_digest, tolerance, rows.get(client_id, []), months, today
+            )
+            before = stored.get(plan.pk, {})
+            todo = [
+                month
+                for month in months
+                if force or before.get(month.start, (None, None))[0] != fingerprints[month]
+            ]
+            if todo:
+                cards = _compute_months(
+                    plan,
+                    inputs[client_id],
+                    rows.get(client_id, []),
+                    todo,
+                    fingerprints,
+                    today,
+                    tolerance,
+                    computed_at,
+                    snapshots,
+                    reports,
+                )
+                newest = Period.containing(Granularity.MONTH, today)
+                announcements.append((plan, cards, newest, before))
+            if not latest_only:  # all the plan's months are current: the mark is done with
+                cleared.append((client_id, marks.get(client_id)))
+            results.append(
+                RecomputeResult(
+                    client_id,
+                    plan.pk,
+                    str(requested),
+                    [str(month) for month in todo],
+                    len(months) - len(todo),
+                )
+            )
+        _write(snapshots, reports)
+        dirty_marks_clear(cleared)
+        for announcement in announcements:
+            _announce(*announcement)
+    return results
+
+
+def _active_plans(client_ids) -> list[Plan]:
+    return list(
+        Plan.objects.filter(client_id__in=client_ids, status=Plan.Status.ACTIVE)
+        .select_related("client__consultancy")
+        .prefetch_related(
+            Prefetch("kpis", KpiNode.objects.order_by("position")),
+            Prefetch("milestones", Milestone.objects.prefetch_related("conditions")),
+            Prefetch("funnels", Funnel.objects.prefetch_related("stages")),
+        )
     )
 
 
-def _store(
-    plan, inputs, rows, todo, fingerprints, today, tolerance, computed_at
+def _catalogues(plans) -> dict:
+    """consultancy id -> the metrics its clients' plans may use (built-in and its own)."""
+    consultancies = {plan.client.consultancy_id for plan in plans}
+    if not consultancies:
+        return {}
+    metrics = list(
+        Metric.objects.filter(Q(consultancy__isnull=True) | Q(consultancy_id__in=consultancies))
+    )
+    built_in = [metric for metric in metrics if metric.consultancy_id is None]
+    return {
+        consultancy: built_in + [m for m in metrics if m.consultancy_id == consultancy]
+        for consultancy in consultancies
+    }
+
+
+def _measurements(inputs: dict) -> dict[object, list[tuple]]:
+    """client id -> its rows of the metrics its plan uses, oldest period first."""
+    metric_ids = {pk for each in inputs.values() for pk in each.metric_ids.values()}
+    rows: dict[object, list[tuple]] = {}
+    if not inputs:
+        return rows
+    found = (
+        Measurement.objects.filter(client_id__in=list(inputs), metric_id__in=metric_ids)
+        .order_by("client_id", "period_start", "metric_id", "granularity")
+        .values_list("client_id", "metric_id", "granularity", "period_start", "value")
+    )
+    if connection.vendor == "postgresql":
+        # The same query without the ORM's per-value converters: psycopg already returns
+        # UUID, date and Decimal, and this is the largest read of a recompute.
+        sql, params = found.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+    wanted = {cid: frozenset(each.metric_ids.values()) for cid, each in inputs.items()}
+    for client_id, group in itertools.groupby(found, key=operator.itemgetter(0)):
+        own = wanted[client_id]
+        # Other clients' plans may use metrics this one's does not: keep only its own.
+        rows[client_id] = [row[1:] for row in group if row[1] in own]
+    return rows
+
+
+def _stored(plans) -> dict:
+    """plan id -> {month start: (fingerprint, milestone statuses)} of the stored snapshots."""
+    stored: dict = {}
+    found = ScorecardSnapshot.objects.filter(plan__in=[plan.pk for plan in plans]).values_list(
+        "plan_id", "period_start", "fingerprint", "milestone_statuses"
+    )
+    for plan_id, start, fingerprint, statuses in found:
+        stored.setdefault(plan_id, {})[start] = (fingerprint, statuses)
+    return stored
+
+
+def _compute_months(
+    plan, inputs, rows, todo, fingerprints, today, tolerance, computed_at, snapshots, reports
 ) -> dict[Period, dict]:
-    """Compute the months in ``todo`` and write their snapshots and reports; returns the cards."""
+    """Compute the months in ``todo``, adding their rows to ``snapshots`` and ``reports``."""
     key_of = {pk: key for key, pk in inputs.metric_ids.items()}
     measured: dict[str, dict[Period, Decimal]] = {}
     for metric_id, granularity, start, value in rows:
-        measured.setdefault(key_of[metric_id], {})[Period(Granularity(granularity), start)] = value
-    snapshots, reports, cards = [], [], {}
+        # Stored periods were checked when written: build them without checking again.
+        period = Period.aligned(GRANULARITIES[granularity], start)
+        measured.setdefault(key_of[metric_id], {})[period] = value
+    cards, spans = {}, {}  # spans: shared by the months' rollups of these measurements
     for month in todo:
         as_of = min(month.end, today)
-        card, month_reports = _compute(inputs, measured, month, as_of, tolerance)
+        card, month_reports = _compute(inputs, measured, month, as_of, tolerance, spans)
         cards[month] = card
         statuses = [line["status"] for line in card["lines"]]
         snapshots.append(
@@ -423,32 +511,41 @@ def _store(
             )
             for position, report in enumerate(month_reports)
         ]
+    return cards
+
+
+SNAPSHOT_FIELDS = [
+    "as_of",
+    "fingerprint",
+    "computed_at",
+    "score",
+    "health",
+    "off_track",
+    "at_risk",
+    "bottleneck",
+    "next_milestone",
+    "milestone_statuses",
+    "payload",
+]
+
+
+def _write(snapshots: list, reports: list) -> None:
+    if not snapshots:
+        return
     ScorecardSnapshot.objects.bulk_create(
         snapshots,
         update_conflicts=True,
         unique_fields=["plan", "period_start"],
-        update_fields=[
-            "as_of",
-            "fingerprint",
-            "computed_at",
-            "score",
-            "health",
-            "off_track",
-            "at_risk",
-            "bottleneck",
-            "next_milestone",
-            "milestone_statuses",
-            "payload",
-        ],
+        update_fields=SNAPSHOT_FIELDS,
     )
-    BottleneckReport.objects.filter(
-        plan=plan, period_start__in=[month.start for month in todo]
-    ).delete()
+    replaced = Q()
+    for snapshot in snapshots:
+        replaced |= Q(plan_id=snapshot.plan_id, period_start=snapshot.period_start)
+    BottleneckReport.objects.filter(replaced).delete()
     BottleneckReport.objects.bulk_create(reports)
-    return cards
 
 
-def _announce(plan: Plan, cards: dict[Period, dict], *, newest: Period, stored: dict) -> None:
+def _announce(plan: Plan, cards: dict[Period, dict], newest: Period, stored: dict) -> None:
     """Signals after commit: each month computed, and the milestones of the plan's newest month
     that became achieved or missed (against what that month, or else the latest stored month
     before it, said last)."""

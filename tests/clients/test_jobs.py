@@ -130,13 +130,43 @@ def test_a_running_job_whose_worker_died_is_taken_over(client_with_plan):
     assert job_start(job_id=job.pk) is None
 
 
-def test_the_nightly_round_queues_one_job_per_client_with_an_active_plan(client_with_plan):
-    ClientFactory()  # no plan: no job
+def test_the_nightly_round_batches_the_clients_with_an_active_plan(client_with_plan):
+    ClientFactory()  # no plan: in no batch
+    others = [ClientFactory() for _ in range(2)]
+    for other in others:
+        plan_create(client=other, raw=minimal_plan(), actor=None)
 
-    assert nightly_recompute.apply().get() == 1
-    assert list(Job.objects.values_list("client_id", "kind")) == [
-        (client_with_plan.pk, "nightly_recompute")
-    ]
+    assert nightly_recompute.apply(kwargs={"batch": 2}).get() == 2
+
+    batches = [job.params for job in Job.objects.order_by("created_at")]
+    assert sorted(cid for batch in batches for cid in batch["client_ids"]) == sorted(
+        str(client.pk) for client in [client_with_plan, *others]
+    )
+    assert [len(batch["client_ids"]) for batch in batches] == [2, 1]
+    assert all(batch["latest_only"] for batch in batches)
+
+
+def test_a_nightly_batch_recomputes_the_latest_months_and_leaves_marks(client_with_plan):
+    measure(client_with_plan)
+    job = Job.objects.create(
+        kind="nightly_recompute",
+        params={"client_ids": [str(client_with_plan.pk)], "latest_only": True},
+    )
+
+    run_recompute_job.apply(args=[str(job.pk)])
+
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    months = set(
+        ScorecardSnapshot.objects.filter(client=client_with_plan).values_list(
+            "period_start", flat=True
+        )
+    )
+    today = timezone.localdate()
+    assert max(months) == today.replace(day=1)  # the month in progress ...
+    assert len(months) == 2  # ... and the latest closed month, nothing else
+    # Only a full recompute settles a change: the mark stays for the dispatcher.
+    assert DirtyMark.objects.filter(client=client_with_plan).exists()
 
 
 def test_old_idempotency_keys_are_purged():

@@ -21,7 +21,7 @@ def test_embedded_mode_without_database_or_broker_url(tmp_path):
     assert decided["engine"] == "django.db.backends.sqlite3"
     assert decided["name"] == str(tmp_path / "waypoint.sqlite3")
     assert decided["eager"] is True
-    assert decided["broker"] == "memory://"
+    assert decided["broker"] == "memory://localhost/"
     assert decided["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert decided["debug"] is False
     assert decided["time_zone"] == "Asia/Tokyo"

@@ -27,6 +27,8 @@ from tests.tenancy import minimal_plan
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
+# Named, so a worker started by another test with its own queue does not leave us on that one.
+DEFAULT_QUEUE = celery_app.conf.task_default_queue
 
 
 def wait_until(predicate, seconds=30.0):
@@ -71,7 +73,7 @@ def test_a_recompute_asked_over_the_api_is_done_by_a_worker_and_then_a_no_op(set
     api = api_as(owner)
     url = f"/api/v1/clients/{client.pk}/scorecard/"
 
-    with start_worker(celery_app, pool="solo", perform_ping_check=False):
+    with start_worker(celery_app, pool="solo", queues=[DEFAULT_QUEUE], perform_ping_check=False):
         first = api.post(f"{url}recompute/", {"period": "2026-09"}, format="json").json()["job"]
         assert wait_until(lambda: job_status(first["id"]) == "succeeded"), job_status(first["id"])
         card = api.get(url, {"period": "2026-09"}).json()
@@ -94,7 +96,7 @@ def test_a_change_goes_stale_and_the_dispatcher_has_it_recomputed(setup):
     url = f"/api/v1/clients/{client.pk}/scorecard/"
     dispatch = celery_app.tasks["clients.dispatch_dirty_marks"]
 
-    with start_worker(celery_app, pool="solo", perform_ping_check=False):
+    with start_worker(celery_app, pool="solo", queues=[DEFAULT_QUEUE], perform_ping_check=False):
         dispatch.delay()  # as beat would: the marks of the setup become a job
         assert wait_until(lambda: not DirtyMark.objects.filter(client=client).exists())
         api.post(

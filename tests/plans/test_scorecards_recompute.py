@@ -363,10 +363,9 @@ def test_the_fingerprint_is_the_same_in_every_process(tmp_path):
     script = (
         "from metrics.formulas import parse\n"
         "from plans.bottlenecks import TreeNode\n"
-        "from plans.services.scorecards import _canonical\n"
         "import hashlib\n"
         "node = TreeNode('x', 'ltv_cac', None, True, None, parse('ltv / cac + arpa - nps'))\n"
-        "print(hashlib.sha256(repr(_canonical(node)).encode()).hexdigest())\n"
+        "print(hashlib.sha256(repr(node).encode()).hexdigest())\n"
     )
     digests = {
         subprocess.run(
@@ -379,3 +378,18 @@ def test_the_fingerprint_is_the_same_in_every_process(tmp_path):
         for seed in ("1", "2", "3")
     }
     assert len(digests) == 1
+
+
+def test_a_batch_of_clients_takes_the_queries_of_one():
+    from plans.services import scorecards_recompute_many
+
+    one = [big_client(kpis=3, months=6)]
+    four = [big_client(kpis=3, months=6) for _ in range(4)]
+
+    def queries(clients):
+        with CaptureQueriesContext(connection) as captured:
+            results = scorecards_recompute_many(client_ids=[c.pk for c in clients], force=True)
+        assert all(result.computed for result in results)
+        return [q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+    assert len(queries(four)) == len(queries(one))
