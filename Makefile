@@ -56,6 +56,7 @@ format: install
 bench: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python scripts/ensure_services.py
 	$(BIN)/python tests/benchmarks/bench_ingest.py
+	$(BIN)/python tests/benchmarks/bench_recompute.py
 
 # Regenerate the lock files from pyproject.toml (needs uv: `pip install uv`).
 lock:
