@@ -37,3 +37,14 @@ def world(db):
     from tests.tenancy import build_world
 
     return build_world()
+
+
+@pytest.fixture
+def as_user(client, world):
+    """Sign the test client in as one of the world's users (``as_user("owner")``)."""
+
+    def sign_in(kind):
+        client.force_login(world.users[kind])
+        return client
+
+    return sign_in

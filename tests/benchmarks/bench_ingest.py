@@ -74,6 +74,25 @@ def manage(env, *args) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
+def migrated_with_consultancy(env):
+    """Migrate the fresh database and make the "bench" consultancy; its id."""
+    manage(env, "migrate", "--noinput")
+    manage(
+        env,
+        "create_consultancy",
+        "--name",
+        "Bench",
+        "--slug",
+        "bench",
+        "--owner-email",
+        "bench@example.com",
+    )
+    with psycopg.connect(conninfo(DATABASE_URL)) as connection:
+        return connection.execute(
+            "SELECT id FROM clients_consultancy WHERE slug = 'bench'"
+        ).fetchone()[0]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -175,21 +194,8 @@ def main() -> None:
         "API_RATE_KEY": "100000/min",
         "WAYPOINT_OWNER_PASSWORD": "bench-owner-password",
     }
-    manage(env, "migrate", "--noinput")
-    manage(
-        env,
-        "create_consultancy",
-        "--name",
-        "Bench",
-        "--slug",
-        "bench",
-        "--owner-email",
-        "bench@example.com",
-    )
+    consultancy_id = migrated_with_consultancy(env)
     with psycopg.connect(conninfo(DATABASE_URL)) as connection:
-        consultancy_id = connection.execute(
-            "SELECT id FROM clients_consultancy WHERE slug = 'bench'"
-        ).fetchone()[0]
         client_id = str(
             connection.execute(
                 "INSERT INTO clients_client (id, consultancy_id, name, slug, industry,"

@@ -23,7 +23,14 @@ import time
 from pathlib import Path
 
 import psycopg
-from bench_ingest import DATABASE_URL, ROOT, conninfo, fresh_database, manage
+from bench_ingest import (
+    DATABASE_URL,
+    ROOT,
+    conninfo,
+    fresh_database,
+    manage,
+    migrated_with_consultancy,
+)
 
 PYTHON = sys.executable
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "1000"))
@@ -211,21 +218,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "WAYPOINT_OWNER_PASSWORD": "bench-owner-password",
     }
-    manage(env, "migrate", "--noinput")
-    manage(
-        env,
-        "create_consultancy",
-        "--name",
-        "Bench",
-        "--slug",
-        "bench",
-        "--owner-email",
-        "bench@example.com",
-    )
-    with psycopg.connect(conninfo(DATABASE_URL)) as connection:
-        consultancy_id = connection.execute(
-            "SELECT id FROM clients_consultancy WHERE slug = 'bench'"
-        ).fetchone()[0]
+    consultancy_id = migrated_with_consultancy(env)
     rows = populate(consultancy_id)
     subprocess.run(
         [PYTHON, "-m", "celery", "-A", "config", "purge", "-f"],

@@ -7,15 +7,6 @@ from clients.models import ApiKey, AuditLogEntry, Client
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def as_user(client, world):
-    def sign_in(kind):
-        client.force_login(world.users[kind])
-        return client
-
-    return sign_in
-
-
 def changelist_names(response):
     return {str(obj) for obj in response.context["cl"].result_list}
 

@@ -17,15 +17,6 @@ IMPORT_URL = "/admin/metrics/measurement/import/"
 MEASUREMENTS_URL = "/admin/metrics/measurement/"
 
 
-@pytest.fixture
-def as_user(client, world):
-    def sign_in(kind):
-        client.force_login(world.users[kind])
-        return client
-
-    return sign_in
-
-
 def listed_measurements(response):
     return {(m.client.name, m.metric.key) for m in response.context["cl"].result_list}
 

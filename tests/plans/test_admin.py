@@ -17,15 +17,6 @@ PLANS_URL = "/admin/plans/plan/"
 FROM_TEMPLATE_URL = f"{PLANS_URL}from-template/"
 
 
-@pytest.fixture
-def as_user(client, world):
-    def sign_in(kind):
-        client.force_login(world.users[kind])
-        return client
-
-    return sign_in
-
-
 def plan_of(client):
     return Plan.objects.get(client=client)
 

@@ -12,15 +12,6 @@ pytestmark = pytest.mark.django_db
 PLANS_URL = "/admin/plans/plan/"
 
 
-@pytest.fixture
-def as_user(client, world):
-    def sign_in(kind):
-        client.force_login(world.users[kind])
-        return client
-
-    return sign_in
-
-
 def tables_url(plan):
     return f"{PLANS_URL}{plan.pk}/tables/"
 

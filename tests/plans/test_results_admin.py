@@ -8,15 +8,6 @@ from plans.models import ScorecardSnapshot
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def as_user(client, world):
-    def sign_in(kind):
-        client.force_login(world.users[kind])
-        return client
-
-    return sign_in
-
-
 def test_a_consultant_sees_the_jobs_and_scorecards_of_the_assigned_client_only(as_user, world):
     client = as_user("consultant")
 
