@@ -17,6 +17,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients.exactjson import ExactJSONField
+
 
 def validate_timezone(value):
     if value not in zoneinfo.available_timezones():
@@ -411,7 +413,7 @@ class Job(models.Model):
         _("progress"), default=0, validators=[MaxValueValidator(100)]
     )
     error = models.TextField(_("error"), blank=True)
-    result = models.JSONField(_("result"), null=True, blank=True)  # a summary of what was done
+    result = ExactJSONField(_("result"), null=True, blank=True)  # a summary of what was done
     result_url = models.CharField(_("result URL"), max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     requested_by = models.CharField(_("requested by"), max_length=200, blank=True)

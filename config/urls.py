@@ -9,6 +9,7 @@ from clients import api as clients_api
 from clients.problems import api_not_found, api_server_error
 from clients.views import home
 from config.health import healthz, readyz
+from diagnostics import api as diagnostics_api
 from metrics import api as metrics_api
 from plans import api as plans_api
 from plans import results_api
@@ -22,6 +23,7 @@ api_v1 = [
     *metrics_api.urlpatterns,
     *plans_api.urlpatterns,
     *results_api.urlpatterns,
+    *diagnostics_api.urlpatterns,
 ]
 
 urlpatterns = [

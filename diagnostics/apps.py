@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class DiagnosticsConfig(AppConfig):
     name = "diagnostics"
     verbose_name = _("Diagnostics")
+
+    def ready(self):
+        from clients import jobs
+        from diagnostics import services, tasks
+
+        jobs.register(services.SCORE_JOB, tasks.score_run_job)

@@ -109,7 +109,7 @@ class TreeNode:
     metric_formula: Formula | None  # its metric's, over metric keys (the default)
 
 
-def _formula_over_children(
+def formula_over_children(
     node: TreeNode, children: Sequence[TreeNode]
 ) -> tuple[Formula, dict[str, str]] | None:
     """The node's formula and, for each name in it, the child node it stands for."""
@@ -140,7 +140,7 @@ def sensitivity(
             children.setdefault(node.parent, []).append(node)
     rows = []
     for node in nodes:
-        found = _formula_over_children(node, children.get(node.key, []))
+        found = formula_over_children(node, children.get(node.key, []))
         if found is None:
             continue
         formula, stands_for = found

@@ -11,6 +11,9 @@ from rest_framework.test import APIClient
 from clients.models import Client, Consultancy, Job
 from clients.principals import Action, Principal
 from clients.services import client_assign, client_create
+from diagnostics.models import DiagnosticTemplate
+from diagnostics.services import run_start as diagnostic_start
+from diagnostics.services import template_copy
 from metrics.periods import Period
 from metrics.services import measurements_upsert, metric_create
 from plans.services import plan_create, scorecards_recompute
@@ -123,11 +126,15 @@ def build_world() -> World:
                 {"metric": f"{client.consultancy.slug}_only", "period": "2026-09", "value": 1},
             ],
         )
+    builtin = DiagnosticTemplate.objects.get(consultancy=None, key="strategy-quick-check")
     for client in (world.a1, world.a2, world.b1):
         plan_create(client=client, raw=minimal_plan(), actor=None)
         # Stored results and a job, for the scorecard, bottleneck and job routes to show.
         scorecards_recompute(client_id=client.pk, period=WORLD_MONTH)
         Job.objects.create(kind="scorecard_recompute", client=client)
+        diagnostic_start(client=client, template=builtin, actor=None)
+    # Bravo has a questionnaire of its own, which Acme's principals must not be able to use.
+    template_copy(template=builtin, consultancy=world.b, key="bravo-check", actor=None)
     return world
 
 

@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from clients.models import AuditLogEntry, Job
 from clients.principals import Action
 from clients.selectors import clients_visible_to
+from diagnostics.models import DiagnosticRun
 from metrics.models import Measurement
 from metrics.selectors import metrics_for_client
 from plans.models import Plan
@@ -66,6 +67,10 @@ def _plan(world, client):
 
 def _job(world, client):
     return {"pk": Job.objects.filter(client=client or world.a1).values_list("pk", flat=True)[0]}
+
+
+def _run(world, client):
+    return {"run_id": DiagnosticRun.objects.filter(client=client).values_list("pk", flat=True)[0]}
 
 
 def _audit_entry(world, client):
@@ -230,6 +235,57 @@ ROUTES = {
         methods={"get": Method(Action.READ)},
         rows_of=lambda world, client: {str(client.pk)},
         row_id=lambda row: row["client"],
+    ),
+    "api-v1:diagnostic-template-list": Route(
+        url_kwargs=lambda world, client: {},
+        client_in_path=False,
+        methods={"get": Method(Action.READ)},
+        # The built-in one, and Bravo's own copy for Bravo's people only.
+        rows_of=lambda world, client: (
+            {"strategy-quick-check"}
+            | ({"bravo-check"} if client.consultancy_id == world.b.pk else set())
+        ),
+        row_id=lambda row: row["key"],
+    ),
+    "api-v1:diagnostic-template-detail": Route(
+        url_kwargs=lambda world, client: {"key": "strategy-quick-check"},
+        client_in_path=False,
+        methods={"get": Method(Action.READ)},
+    ),
+    "api-v1:client-diagnostic-list": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk},
+        methods={
+            "get": Method(Action.READ),
+            "post": Method(
+                Action.WRITE, body=lambda world: {"template": "strategy-quick-check"}, ok=201
+            ),
+        },
+        rows_of=lambda world, client: {
+            str(pk)
+            for pk in DiagnosticRun.objects.filter(client=client).values_list("pk", flat=True)
+        },
+        # Bravo's own template is not Acme's to use.
+        foreign_body=lambda world: {"template": "bravo-check"},
+    ),
+    "api-v1:client-diagnostic-detail": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk, **_run(world, client)},
+        methods={"get": Method(Action.READ)},
+        nested_object=_run,
+    ),
+    "api-v1:client-diagnostic-answers": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk, **_run(world, client)},
+        methods={"put": Method(Action.WRITE, body=lambda world: {"answers": {"focus": "one"}})},
+        nested_object=_run,
+    ),
+    "api-v1:client-diagnostic-submit": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk, **_run(world, client)},
+        # The world's runs are unanswered: submitting is a 400 naming the missing answers.
+        methods={"post": Method(Action.WRITE, ok=400)},
+        nested_object=_run,
+    ),
+    "api-v1:client-check-list": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk},
+        methods={"get": Method(Action.READ)},
     ),
     "api-v1:client-audit-log-detail": Route(
         url_kwargs=lambda world, client: {"client_id": client.pk, **_audit_entry(world, client)},
