@@ -183,30 +183,31 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat copies these into django-celery-beat's tables on start (editable in the admin after).
-# Each has ``expires``: a message beat sent while no worker was up is dropped, not piled up.
+# Each expires: a message beat sent while no worker was up is dropped, not piled up. The
+# database scheduler reads the option as ``expire_seconds`` (a plain ``expires`` is dropped).
 DISPATCH_EVERY = env.int("WAYPOINT_DISPATCH_EVERY_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE = {
     "dispatch-dirty-marks": {
         "task": "clients.dispatch_dirty_marks",
         "schedule": DISPATCH_EVERY,
-        "options": {"expires": max(1, DISPATCH_EVERY - 5)},
+        "options": {"expire_seconds": max(1, DISPATCH_EVERY - 5)},
     },
     "sweep-jobs": {
         "task": "clients.sweep_jobs",
         "schedule": 120,
-        "options": {"expires": 110},
+        "options": {"expire_seconds": 110},
     },
     "nightly-recompute": {
         "task": "plans.nightly_recompute",
         "schedule": crontab(
             hour=env.int("WAYPOINT_NIGHTLY_HOUR", default=2), minute=30
         ),  # in CELERY_TIMEZONE
-        "options": {"expires": 3 * 3600},
+        "options": {"expire_seconds": 3 * 3600},
     },
     "purge-idempotency-keys": {
         "task": "clients.purge_idempotency_keys",
         "schedule": crontab(hour=4, minute=15),
-        "options": {"expires": 3600},
+        "options": {"expire_seconds": 3600},
     },
 }
 
