@@ -500,24 +500,23 @@ def job_create(
         client=client,
         params=params or {},
         result_url=result_url,
-        requested_by=_actor_label(actor),
+        requested_by=actor_label(actor),
+        enqueued_at=timezone.now(),
     )
     job_enqueue(job=job)
     return job
 
 
-def _actor_label(actor) -> str:
-    if actor is None:
-        return ""
-    return str(getattr(actor, "throttle_ident", actor))[:200]
+def actor_label(actor: Principal | None) -> str:
+    """Who did it, for a row's "requested by": a user's e-mail or a key's prefix."""
+    return "" if actor is None else actor.label[:200]
 
 
 def job_enqueue(*, job: Job) -> None:
-    """Send the job's task after commit. If the broker is down the job stays ``queued`` and the
-    sweeper sends it again: nothing is lost."""
+    """Send the job's task after commit (the caller stamps ``enqueued_at``). If the broker is
+    down the job stays ``queued`` and the sweeper sends it again: nothing is lost."""
     job_id = str(job.pk)
     kind = job.kind
-    Job.objects.filter(pk=job.pk).update(enqueued_at=timezone.now())
 
     def send():
         try:
@@ -606,7 +605,7 @@ def jobs_sweep(*, now: datetime | None = None) -> int:
     count = 0
     for job in lost.order_by("created_at")[:1000]:
         with transaction.atomic():
-            Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
+            Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, enqueued_at=now)
             job_enqueue(job=job)
         count += 1
     return count
@@ -645,17 +644,11 @@ def dirty_marks_dispatch(*, limit: int = 1000) -> int:
     return len(marks)
 
 
-def dirty_mark_clear(*, client_id, marked_at: datetime | None) -> None:
-    """A recompute succeeded that read the client's mark (``marked_at``, None for no mark)
-    before its inputs. Remove the mark only if it is still the one read: a change during the
-    recompute re-stamped it (its writer holds the row until it commits), so it stays for the
-    next round."""
-    if marked_at is not None:
-        DirtyMark.objects.filter(client_id=client_id, marked_at=marked_at).delete()
-
-
-def dirty_marks_clear(marks) -> None:
-    """``dirty_mark_clear`` for many (client id, marked_at as read) pairs, in one query."""
+def dirty_marks_clear(*, marks) -> None:
+    """A recompute succeeded that read these clients' marks before its inputs: ``marks`` is
+    (client id, marked_at as read; None for no mark) pairs. A mark goes only if it is still the
+    one read: a change during the recompute re-stamped it (its writer holds the row until it
+    commits), so it stays for the next round. One query."""
     condition = Q()
     for client_id, marked_at in marks:
         if marked_at is not None:

@@ -28,7 +28,7 @@ from decimal import Decimal, localcontext
 
 from diagnostics.definition import Contradiction
 from metrics.periods import Granularity, Period
-from plans.scorecard import Milestone, Node, tidy
+from plans.scorecard import Milestone, Node, children_of, tidy
 
 TOLERANCE = Decimal("0.05")  # targets within 5% of each other agree
 
@@ -63,14 +63,6 @@ def finding(key: str, severity: str, message: str, message_ja: str, evidence) ->
     }
 
 
-def _children(nodes: Sequence[Node]) -> dict[str, list[Node]]:
-    children: dict[str, list[Node]] = {}
-    for node in nodes:
-        if node.parent is not None:
-            children.setdefault(node.parent, []).append(node)
-    return children
-
-
 def _last_closed(granularity: Granularity, today: date, count: int) -> list[Period]:
     current = Period.containing(granularity, today)
     return [current.shift(-back) for back in range(count, 0, -1)]
@@ -98,7 +90,7 @@ def data_checks(inputs: CheckInputs) -> list[dict]:
 
 def _core_kpis(inputs: CheckInputs) -> dict | None:
     kgis = [node.key for node in inputs.nodes if node.parent is None]
-    children = _children(inputs.nodes)
+    children = children_of(inputs.nodes)
     crowded = {
         kgi: [child.key for child in children.get(kgi, [])]
         for kgi in kgis
@@ -117,7 +109,7 @@ def _core_kpis(inputs: CheckInputs) -> dict | None:
 
 
 def _not_decomposed(inputs: CheckInputs) -> dict | None:
-    children = _children(inputs.nodes)
+    children = children_of(inputs.nodes)
     bare = [n.key for n in inputs.nodes if n.parent is None and n.key not in children]
     if not bare:
         return None

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client, Consultancy
-from clients.services import audit_record, job_create
+from clients.services import actor_label, audit_record, job_create
 from diagnostics import checks, scoring, signals
 from diagnostics.builtin import BUILTIN_TEMPLATES
 from diagnostics.definition import (
@@ -27,13 +27,13 @@ from diagnostics.definition import (
     read_definition,
 )
 from diagnostics.models import DiagnosticRun, DiagnosticTemplate
-from metrics.models import Measurement
 from metrics.periods import Granularity, Period
 from metrics.rollup import Rollup
 from metrics.selectors import client_today
 from plans.bottlenecks import formula_over_children
 from plans.models import Plan, ScorecardSnapshot
-from plans.services.scorecards import GRANULARITIES, active_plan_inputs
+from plans.scorecard import children_of
+from plans.services.scorecards import active_plan_inputs, measured_values, measurement_rows
 
 SCORE_JOB = "diagnostic_score"
 
@@ -135,7 +135,9 @@ def template_update(*, template: DiagnosticTemplate, raw, actor) -> DiagnosticTe
 
 @transaction.atomic
 def run_start(*, client: Client, template: DiagnosticTemplate, actor) -> DiagnosticRun:
-    run = DiagnosticRun.objects.create(client=client, template=template, started_by=_label(actor))
+    run = DiagnosticRun.objects.create(
+        client=client, template=template, started_by=actor_label(actor)
+    )
     audit_record(
         actor=actor,
         action="diagnostic.started",
@@ -145,10 +147,6 @@ def run_start(*, client: Client, template: DiagnosticTemplate, actor) -> Diagnos
         after={"template": template.key, "version": template.version},
     )
     return run
-
-
-def _label(actor) -> str:
-    return "" if actor is None else str(getattr(actor, "throttle_ident", actor))[:200]
 
 
 @transaction.atomic
@@ -274,24 +272,14 @@ def check_inputs(*, client: Client) -> checks.CheckInputs:
         return checks.CheckInputs(
             today, (), {}, (), (), lambda _metric, _period: None, has_plan=False
         )
-    key_of = {pk: key for key, pk in inputs.metric_ids.items()}
-    measured: dict[str, dict[Period, Decimal]] = {}
-    rows = Measurement.objects.filter(
-        client=client, metric_id__in=inputs.metric_ids.values()
-    ).values_list("metric_id", "granularity", "period_start", "value")
-    for metric_id, granularity, start, value in rows:
-        period = Period.aligned(GRANULARITIES[granularity], start)
-        measured.setdefault(key_of[metric_id], {})[period] = value
-    rollup = Rollup(inputs.metrics, measured, today)
+    rows = measurement_rows({client.pk: inputs}).get(client.pk, [])
+    rollup = Rollup(inputs.metrics, measured_values(inputs, rows), today)
 
     def value(metric: str, period: Period) -> Decimal | None:
         found = rollup.value(metric, period)
         return None if found is None else found.value
 
-    children: dict[str, list] = {}
-    for node in inputs.tree:
-        if node.parent is not None:
-            children.setdefault(node.parent, []).append(node)
+    children = children_of(inputs.tree)
     formulas = {}
     for node in inputs.tree:
         found = formula_over_children(node, children.get(node.key, []))

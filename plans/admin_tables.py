@@ -229,38 +229,25 @@ class Tables:
         """The plan's own fields from ``base`` with the tables' rows; remembers which form each
         part of the document came from, to show the checker's problems on the right row."""
         self._origin: dict[str, forms.Form] = {}
-        kpis = []
-        for form in self._kept(self.kpis):
-            self._origin[f"kpis[{len(kpis)}]"] = form
-            kpis.append(form.as_document())
-        milestones, by_key = [], {}
-        for form in self._kept(self.milestones):
-            self._origin[f"milestones[{len(milestones)}]"] = form
-            item = form.as_document()
-            milestones.append(item)
-            by_key.setdefault(item["key"], (len(milestones) - 1, item))
-        for form in self._kept(self.conditions):
-            owner = by_key.get(form.cleaned_data["milestone"])
-            if owner is None:
-                form.add_error("milestone", _("No milestone above has this key."))
-                continue
-            index, item = owner
-            self._origin[f"milestones[{index}].conditions[{len(item['conditions'])}]"] = form
-            item["conditions"].append(form.as_document())
-        funnels, by_key = [], {}
-        for form in self._kept(self.funnels):
-            self._origin[f"funnels[{len(funnels)}]"] = form
-            item = form.as_document()
-            funnels.append(item)
-            by_key.setdefault(item["key"], (len(funnels) - 1, item))
-        for form in self._kept(self.stages):
-            owner = by_key.get(form.cleaned_data["funnel"])
-            if owner is None:
-                form.add_error("funnel", _("No funnel above has this key."))
-                continue
-            index, item = owner
-            self._origin[f"funnels[{index}].stages[{len(item['stages'])}]"] = form
-            item["stages"].append(form.as_document())
+        kpis = self._rows("kpis", self.kpis)
+        milestones = self._rows("milestones", self.milestones)
+        self._nest(
+            milestones,
+            "milestones",
+            self.conditions,
+            "conditions",
+            owner_field="milestone",
+            missing=_("No milestone above has this key."),
+        )
+        funnels = self._rows("funnels", self.funnels)
+        self._nest(
+            funnels,
+            "funnels",
+            self.stages,
+            "stages",
+            owner_field="funnel",
+            missing=_("No funnel above has this key."),
+        )
         own = ("name", "vision", "starts_on", "ends_on", "status")
         return {
             **{name: base[name] for name in own},
@@ -268,6 +255,29 @@ class Tables:
             "milestones": milestones,
             "funnels": funnels,
         }
+
+    def _rows(self, name: str, formset) -> list[dict]:
+        """The kept rows of a table as document items, each remembered as ``name[i]``."""
+        items = []
+        for form in self._kept(formset):
+            self._origin[f"{name}[{len(items)}]"] = form
+            items.append(form.as_document())
+        return items
+
+    def _nest(self, owners, owners_name, formset, name, *, owner_field, missing) -> None:
+        """Append each kept row of ``formset`` to the ``name`` list of the owner whose key its
+        ``owner_field`` names (the first owner with that key); a row naming none is an error."""
+        by_key = {}
+        for index, owner in enumerate(owners):
+            by_key.setdefault(owner["key"], index)
+        for form in self._kept(formset):
+            index = by_key.get(form.cleaned_data[owner_field])
+            if index is None:
+                form.add_error(owner_field, missing)
+                continue
+            nested = owners[index][name]
+            self._origin[f"{owners_name}[{index}].{name}[{len(nested)}]"] = form
+            nested.append(form.as_document())
 
     def has_row_errors(self) -> bool:
         return any(formset.total_error_count() for _title, formset, _name in self.sections())

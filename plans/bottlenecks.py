@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
 from metrics.formulas import Formula
-from plans.scorecard import TWO, tidy
+from plans.scorecard import TWO, children_of, tidy
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,7 @@ def sensitivity(
     """``actual(key)`` and ``must(key)`` give a node's actual and must target at its parent's
     period. For each node with a formula over its children: the formula with one child at its
     must (the others at their actuals) minus the node's actual, positive = better."""
-    children: dict[str, list[TreeNode]] = {}
-    for node in nodes:
-        if node.parent is not None:
-            children.setdefault(node.parent, []).append(node)
+    children = children_of(nodes)
     rows = []
     for node in nodes:
         found = formula_over_children(node, children.get(node.key, []))

@@ -93,6 +93,15 @@ class PlanSpec:
     milestones: tuple[Milestone, ...] = ()
 
 
+def children_of(nodes: Iterable) -> dict[str, list]:
+    """parent key -> its child nodes, in order (for anything with ``key`` and ``parent``)."""
+    children: dict[str, list] = {}
+    for node in nodes:
+        if node.parent is not None:
+            children.setdefault(node.parent, []).append(node)
+    return children
+
+
 def beats_or_meets(actual: Decimal, target: Decimal, higher_is_better: bool) -> bool:
     return actual >= target if higher_is_better else actual <= target
 

@@ -344,7 +344,7 @@ def scorecards_recompute_many(
             cid: _inputs(plan, catalogues[plan.client.consultancy_id])
             for cid, plan in plans.items()
         }
-        rows = _measurements(inputs)
+        rows = measurement_rows(inputs)
         stored = _stored(plans.values())
         results, snapshots, reports, cleared, announcements = [], [], [], [], []
         for client_id in client_ids:
@@ -394,7 +394,7 @@ def scorecards_recompute_many(
                 )
             )
         _write(snapshots, reports)
-        dirty_marks_clear(cleared)
+        dirty_marks_clear(marks=cleared)
         for announcement in announcements:
             _announce(*announcement)
     return results
@@ -427,8 +427,9 @@ def _catalogues(plans) -> dict:
     }
 
 
-def _measurements(inputs: dict) -> dict[object, list[tuple]]:
-    """client id -> its rows of the metrics its plan uses, oldest period first."""
+def measurement_rows(inputs: dict) -> dict[object, list[tuple]]:
+    """client id -> its rows (metric id, granularity, period start, value) of the metrics its
+    plan uses (``inputs``: client id -> ``Inputs``), oldest period first. One query."""
     metric_ids = {pk for each in inputs.values() for pk in each.metric_ids.values()}
     rows: dict[object, list[tuple]] = {}
     if not inputs:
@@ -453,6 +454,17 @@ def _measurements(inputs: dict) -> dict[object, list[tuple]]:
     return rows
 
 
+def measured_values(inputs: Inputs, rows) -> dict[str, dict[Period, Decimal]]:
+    """A client's ``measurement_rows`` as a roll-up takes them: metric key -> {period: value}."""
+    key_of = {pk: key for key, pk in inputs.metric_ids.items()}
+    measured: dict[str, dict[Period, Decimal]] = {}
+    for metric_id, granularity, start, value in rows:
+        # Stored periods were checked when written: build them without checking again.
+        period = Period.aligned(GRANULARITIES[granularity], start)
+        measured.setdefault(key_of[metric_id], {})[period] = value
+    return measured
+
+
 def _stored(plans) -> dict:
     """plan id -> {month start: (fingerprint, milestone statuses)} of the stored snapshots."""
     stored: dict = {}
@@ -468,12 +480,7 @@ def _compute_months(
     plan, inputs, rows, todo, fingerprints, today, tolerance, computed_at, snapshots, reports
 ) -> dict[Period, dict]:
     """Compute the months in ``todo``, adding their rows to ``snapshots`` and ``reports``."""
-    key_of = {pk: key for key, pk in inputs.metric_ids.items()}
-    measured: dict[str, dict[Period, Decimal]] = {}
-    for metric_id, granularity, start, value in rows:
-        # Stored periods were checked when written: build them without checking again.
-        period = Period.aligned(GRANULARITIES[granularity], start)
-        measured.setdefault(key_of[metric_id], {})[period] = value
+    measured = measured_values(inputs, rows)
     cards, spans = {}, {}  # spans: shared by the months' rollups of these measurements
     for month in todo:
         as_of = min(month.end, today)

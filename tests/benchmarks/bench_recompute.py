@@ -38,38 +38,6 @@ KPIS = 30
 MONTHS = 24
 WORKERS = 2
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-METRICS = [
-    "visitors",
-    "leads",
-    "consultations",
-    "new_customers",
-    "paying_customers",
-    "trial_customers",
-    "churned_customers",
-    "repeat_customers",
-    "referrals",
-    "mrr",
-    "revenue",
-    "marketing_spend",
-    "gross_margin",
-    "arpa",
-    "ltv",
-    "cac",
-    "churn_rate",
-    "nps",
-    "dau",
-    "retention_7d",
-    "retention_30d",
-    "upsell_rate",
-    "cross_sell_rate",
-    "upper_plan_rate",
-    "option_rate",
-    "repeat_rate",
-    "contract_months",
-    "sns_followers",
-    "engagement_rate",
-    "automation_rate",
-]
 
 # Months are counted back from the current month (Asia/Tokyo, the clients' time zone): the plan
 # runs over the last 24 months, its baseline the month before, data for each of the 24.
@@ -99,8 +67,10 @@ SELECT gen_random_uuid(), p.id, p.client_id, m.key, m.id, NULL, 1,
     to_char(p.ends_on, 'YYYY-MM'), 'month', 'linear', '', m.position
 FROM plans_plan p
 CROSS JOIN (
-    SELECT id, key, direction, array_position(%(metrics)s::text[], key) AS position
-    FROM metrics_metric WHERE consultancy_id IS NULL AND key = ANY(%(metrics)s::text[])
+    -- the first measured (not derived) built-in metrics, in catalogue order
+    SELECT id, key, direction, row_number() OVER (ORDER BY id) AS position
+    FROM metrics_metric WHERE consultancy_id IS NULL AND formula = ''
+    ORDER BY id LIMIT %(kpis)s
 ) m;
 
 INSERT INTO metrics_measurement (client_id, metric_id, granularity, period_start, value, source,
@@ -119,7 +89,7 @@ def populate(consultancy_id) -> int:
     params = {
         "consultancy": consultancy_id,
         "clients": CLIENTS,
-        "metrics": METRICS[:KPIS],
+        "kpis": KPIS,
         "months": MONTHS,
     }
     with psycopg.connect(conninfo(DATABASE_URL)) as connection:
