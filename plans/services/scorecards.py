@@ -24,7 +24,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from clients.models import DirtyMark
@@ -334,11 +334,16 @@ def scorecards_recompute_many(
     with transaction.atomic():
         _lock(client_ids)
         computed_at = timezone.now()  # before any input is read: a later change makes it stale
-        # The marks as they are before any input is read; only these are cleared at the end.
-        marks = dict(
-            DirtyMark.objects.filter(client_id__in=client_ids).values_list("client_id", "marked_at")
-        )
         plans = {plan.client_id: plan for plan in _active_plans(client_ids)}
+        # The marks as they were before any input was read; only these are cleared at the end.
+        marks = {client_id: plan.mark_read_at for client_id, plan in plans.items()}
+        without_plan = [client_id for client_id in client_ids if client_id not in plans]
+        if without_plan:  # nothing to compute for them, but their marks are done with too
+            marks.update(
+                DirtyMark.objects.filter(client_id__in=without_plan).values_list(
+                    "client_id", "marked_at"
+                )
+            )
         catalogues = _catalogues(plans.values())
         inputs = {
             cid: _inputs(plan, catalogues[plan.client.consultancy_id])
@@ -401,9 +406,13 @@ def scorecards_recompute_many(
 
 
 def _active_plans(client_ids) -> list[Plan]:
+    """The clients' active plans with all the arithmetic needs, and each client's dirty mark as
+    read in the same statement (``mark_read_at``)."""
+    mark = DirtyMark.objects.filter(client_id=OuterRef("client_id")).values("marked_at")[:1]
     return list(
         Plan.objects.filter(client_id__in=client_ids, status=Plan.Status.ACTIVE)
         .select_related("client__consultancy")
+        .annotate(mark_read_at=Subquery(mark))
         .prefetch_related(
             Prefetch("kpis", KpiNode.objects.order_by("position")),
             Prefetch("milestones", Milestone.objects.prefetch_related("conditions")),

@@ -300,7 +300,25 @@ def big_client(kpis: int, months: int):
                 "target_period": "2026-12",
             }
         )
-    document = plan_document(starts_on="2025-01-01", kpis=nodes, milestones=[], funnels=[])
+    # With a state milestone and a funnel, so that every kind of row is read: the worst case.
+    milestone = {
+        "key": "m",
+        "name": "M",
+        "due": "2025-06-30",
+        "kind": "state",
+        "conditions": [{"metric": measured[0][0], "op": "gte", "value": 1}],
+    }
+    funnel = {
+        "key": "f",
+        "name": "F",
+        "stages": [
+            {"name": "Visitor", "metric": "visitors"},
+            {"name": "Lead", "metric": "leads", "target_conversion": "0.1"},
+        ],
+    }
+    document = plan_document(
+        starts_on="2025-01-01", kpis=nodes, milestones=[milestone], funnels=[funnel]
+    )
     plan_create(client=client, raw=document, actor=None)
     measure(
         client,
