@@ -1,5 +1,7 @@
 """Suite-wide fixtures. The suite runs against real PostgreSQL and Redis (``make test``)."""
 
+import copy
+
 import pytest
 from django.conf import settings
 
@@ -32,11 +34,30 @@ def _fresh_cache():
     cache.clear()
 
 
-@pytest.fixture
-def world(db):
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup, django_db_blocker):
+    """The world, built once per test module inside a transaction that is rolled back when the
+    module is done. Each test runs in a savepoint of it (pytest-django nests the test's own
+    transaction), so what a test writes is gone before the next test starts."""
+    from django.db import transaction
+
     from tests.tenancy import build_world
 
-    return build_world()
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        world = build_world()
+    yield world
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(_module_world, db):
+    # A copy per test, so that a test changing a model instance in memory (as setUpTestData's
+    # copies do) leaves the next test the instance as it is in the database.
+    return copy.deepcopy(_module_world)
 
 
 @pytest.fixture
