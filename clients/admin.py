@@ -10,7 +10,6 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from clients import services
 from clients.admin_scoping import (
     ConsultancyScopedAdmin,
     TenantScopedAdmin,
@@ -30,6 +29,22 @@ from clients.models import (
 )
 from clients.principals import Action
 from clients.selectors import clients_visible_to, consultancies_managed_by, consultancies_of
+from clients.services.api_keys import api_key_create, api_key_revoke
+from clients.services.people import (
+    client_assign,
+    client_member_remove,
+    client_member_set,
+    consultancy_member_remove,
+    consultancy_member_set,
+    user_get_or_create,
+)
+from clients.services.tenants import (
+    CLIENT_FIELDS,
+    CONSULTANCY_FIELDS,
+    client_create,
+    client_update,
+    consultancy_update,
+)
 
 # --- users (platform operators only) ----------------------------------------------------------
 
@@ -112,12 +127,10 @@ class ConsultancyAdmin(ConsultancyScopedAdmin):
         stored = Consultancy.objects.get(pk=obj.pk)
         fields = {
             name: form.cleaned_data[name]
-            for name in services.CONSULTANCY_FIELDS
+            for name in CONSULTANCY_FIELDS
             if name in form.cleaned_data
         }
-        saved = services.consultancy_update(
-            consultancy=stored, actor=principal_of(request), **fields
-        )
+        saved = consultancy_update(consultancy=stored, actor=principal_of(request), **fields)
         adopt_saved(obj, saved)
 
     def has_add_permission(self, request):
@@ -135,7 +148,7 @@ class ClientAdmin(TenantScopedAdmin):
     list_filter = ["status"]
     list_select_related = ["consultancy"]
     search_fields = ["name", "slug", "industry"]
-    fields = ["consultancy", *services.CLIENT_FIELDS]
+    fields = ["consultancy", *CLIENT_FIELDS]
     prepopulated_fields = {"slug": ["name"]}
 
     def get_readonly_fields(self, request, obj=None):
@@ -146,12 +159,12 @@ class ClientAdmin(TenantScopedAdmin):
         return request.user.is_superuser
 
     def save_model(self, request, obj, form, change):
-        fields = {name: form.cleaned_data[name] for name in services.CLIENT_FIELDS}
+        fields = {name: form.cleaned_data[name] for name in CLIENT_FIELDS}
         if change:
             stored = Client.objects.get(pk=obj.pk)
-            services.client_update(client=stored, actor=principal_of(request), **fields)
+            client_update(client=stored, actor=principal_of(request), **fields)
         else:
-            created = services.client_create(
+            created = client_create(
                 consultancy=form.cleaned_data["consultancy"], actor=principal_of(request), **fields
             )
             adopt_saved(obj, created)
@@ -201,7 +214,7 @@ class _MembershipAdmin(ConsultancyScopedAdmin):
             user, scope = obj.user, getattr(obj, self.scope_field)
         else:
             scope = form.cleaned_data[self.scope_field]
-            user = services.user_get_or_create(
+            user = user_get_or_create(
                 email=form.cleaned_data["email"], full_name=form.cleaned_data["full_name"]
             )
         saved = self.set_member(scope, user, form.cleaned_data["role"], principal_of(request))
@@ -228,10 +241,10 @@ class ConsultancyMembershipAdmin(_MembershipAdmin):
             fields = ["consultancy", "email", "full_name", "role"]
 
     def set_member(self, scope, user, role, actor):
-        return services.consultancy_member_set(consultancy=scope, user=user, role=role, actor=actor)
+        return consultancy_member_set(consultancy=scope, user=user, role=role, actor=actor)
 
     def remove_member(self, membership, actor):
-        services.consultancy_member_remove(membership=membership, actor=actor)
+        consultancy_member_remove(membership=membership, actor=actor)
 
 
 @admin.register(ClientMembership)
@@ -248,10 +261,10 @@ class ClientMembershipAdmin(_MembershipAdmin):
             fields = ["client", "email", "full_name", "role"]
 
     def set_member(self, scope, user, role, actor):
-        return services.client_member_set(client=scope, user=user, role=role, actor=actor)
+        return client_member_set(client=scope, user=user, role=role, actor=actor)
 
     def remove_member(self, membership, actor):
-        services.client_member_remove(membership=membership, actor=actor)
+        client_member_remove(membership=membership, actor=actor)
 
 
 @admin.register(ClientAssignment)
@@ -272,9 +285,7 @@ class ClientAssignmentAdmin(ConsultancyScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        saved = services.client_assign(
-            client=obj.client, user=obj.user, actor=principal_of(request)
-        )
+        saved = client_assign(client=obj.client, user=obj.user, actor=principal_of(request))
         adopt_saved(obj, saved)
 
 
@@ -329,7 +340,7 @@ class ApiKeyAdmin(ConsultancyScopedAdmin):
         return super().has_change_permission(request)
 
     def save_model(self, request, obj, form, change):
-        key, plain = services.api_key_create(
+        key, plain = api_key_create(
             consultancy=form.cleaned_data["consultancy"],
             client=form.cleaned_data["client"],
             name=form.cleaned_data["name"],
@@ -345,7 +356,7 @@ class ApiKeyAdmin(ConsultancyScopedAdmin):
     @admin.action(description=_("Revoke the selected keys"), permissions=["revoke"])
     def revoke(self, request, queryset):
         for key in queryset.select_related("consultancy", "client"):
-            services.api_key_revoke(api_key=key, actor=principal_of(request))
+            api_key_revoke(api_key=key, actor=principal_of(request))
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser  # revoked keys stay, so the audit log can name them

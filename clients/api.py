@@ -5,11 +5,11 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from clients import services
 from clients.models import AuditLogEntry
 from clients.principals import Action, Principal
 from clients.selectors import audit_log_for_client, client_actions, clients_visible_to
 from clients.serializers import AuditLogEntrySerializer, ClientCreateSerializer, ClientSerializer
+from clients.services.tenants import client_create, client_update
 from clients.viewsets import (
     ClientScopedViewSet,
     consultancy_for_create,
@@ -44,7 +44,7 @@ class ClientViewSet(
         consultancy, fields = consultancy_for_create(
             self.principal, ClientCreateSerializer, request.data
         )
-        client = services.client_create(consultancy=consultancy, actor=self.principal, **fields)
+        client = client_create(consultancy=consultancy, actor=self.principal, **fields)
         return Response(ClientSerializer(client).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -52,9 +52,7 @@ class ClientViewSet(
         require(client_actions(self.principal, client), Action.MANAGE_CLIENTS)
         serializer = ClientSerializer(client, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        client = services.client_update(
-            client=client, actor=self.principal, **serializer.validated_data
-        )
+        client = client_update(client=client, actor=self.principal, **serializer.validated_data)
         return Response(ClientSerializer(client).data)
 
 

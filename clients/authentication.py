@@ -2,7 +2,7 @@
 
 from rest_framework import authentication, exceptions
 
-from clients.services import api_key_authenticate
+from clients.services.api_keys import api_key_authenticate
 
 SCHEME = "Api-Key"
 

@@ -64,7 +64,7 @@ def demo_load(*, password: str | None = None) -> DemoContext:
 
 def consultancy_with_owner(context: DemoContext) -> None:
     from clients.models import Consultancy, ConsultancyMembership, User
-    from clients.services import consultancy_member_set
+    from clients.services.people import consultancy_member_set
 
     existing = Consultancy.objects.filter(slug=DEMO_CONSULTANCY_SLUG).first()
     if (
@@ -97,7 +97,7 @@ def consultancy_with_owner(context: DemoContext) -> None:
 
 
 def _demo_user(email: str, full_name: str, password: str):
-    from clients.services import user_get_or_create
+    from clients.services.people import user_get_or_create
 
     user = user_get_or_create(email=email, password=password, full_name=full_name)
     if not user.check_password(password):
@@ -109,12 +109,8 @@ def _demo_user(email: str, full_name: str, password: str):
 def clients_and_people(context: DemoContext) -> None:
     """Two clients, a consultant assigned to one, a client user of the other: one of each role."""
     from clients.models import Client, ClientAssignment, ClientMembership, ConsultancyMembership
-    from clients.services import (
-        client_assign,
-        client_create,
-        client_member_set,
-        consultancy_member_set,
-    )
+    from clients.services.people import client_assign, client_member_set, consultancy_member_set
+    from clients.services.tenants import client_create
 
     consultancy = context.objects["consultancy"]
     clients = {}

@@ -2,10 +2,10 @@
 
 from rest_framework import serializers
 
-from clients import services
 from clients.models import AuditLogEntry, Client, Consultancy
+from clients.services.tenants import CLIENT_FIELDS
 
-CLIENT_FIELDS = ["id", "consultancy", *services.CLIENT_FIELDS, "created_at", "updated_at"]
+CLIENT_FIELDS = ["id", "consultancy", *CLIENT_FIELDS, "created_at", "updated_at"]
 
 
 class ClientSerializer(serializers.ModelSerializer):

@@ -4,7 +4,9 @@
 from celery import shared_task
 from django.db import DatabaseError
 
-from clients import services
+from clients.services.dirty_marks import dirty_marks_dispatch
+from clients.services.idempotency import idempotency_keys_purge
+from clients.services.jobs import jobs_sweep
 
 RETRY = {
     "autoretry_for": (DatabaseError, ConnectionError),
@@ -16,14 +18,14 @@ RETRY = {
 
 @shared_task(name="clients.dispatch_dirty_marks", **RETRY)
 def dispatch_dirty_marks() -> int:
-    return services.dirty_marks_dispatch()
+    return dirty_marks_dispatch()
 
 
 @shared_task(name="clients.sweep_jobs", **RETRY)
 def sweep_jobs() -> int:
-    return services.jobs_sweep()
+    return jobs_sweep()
 
 
 @shared_task(name="clients.purge_idempotency_keys", **RETRY)
 def purge_idempotency_keys() -> int:
-    return services.idempotency_keys_purge()
+    return idempotency_keys_purge()

@@ -7,7 +7,7 @@ class DiagnosticsConfig(AppConfig):
     verbose_name = _("Diagnostics")
 
     def ready(self):
-        from clients import jobs
+        from clients.services.jobs import job_kind_register
         from diagnostics import services, tasks
 
-        jobs.register(services.SCORE_JOB, tasks.score_run_job)
+        job_kind_register(services.SCORE_JOB, tasks.score_run_job)

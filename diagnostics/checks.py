@@ -28,7 +28,7 @@ from decimal import Decimal, localcontext
 
 from diagnostics.definition import Contradiction
 from metrics.periods import Granularity, Period
-from plans.scorecard import Milestone, Node, children_of, tidy
+from plans.arithmetic.scorecard import Milestone, Node, children_of, tidy
 
 TOLERANCE = Decimal("0.05")  # targets within 5% of each other agree
 

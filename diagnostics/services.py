@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client, Consultancy
-from clients.services import actor_label, audit_record, job_create
+from clients.services.audit import actor_label, audit_record
+from clients.services.jobs import job_create
 from diagnostics import checks, scoring, signals
 from diagnostics.builtin import BUILTIN_TEMPLATES
 from diagnostics.definition import (
@@ -30,10 +31,14 @@ from diagnostics.models import DiagnosticRun, DiagnosticTemplate
 from metrics.periods import Granularity, Period
 from metrics.rollup import Rollup
 from metrics.selectors import client_today
-from plans.bottlenecks import formula_over_children
+from plans.arithmetic.bottlenecks import formula_over_children
+from plans.arithmetic.scorecard import children_of
 from plans.models import Plan, ScorecardSnapshot
-from plans.scorecard import children_of
-from plans.services.scorecards import active_plan_inputs, measured_values, measurement_rows
+from plans.services.recompute.inputs import (
+    active_plan_inputs,
+    measured_values,
+    measurement_rows,
+)
 
 SCORE_JOB = "diagnostic_score"
 
@@ -255,6 +260,12 @@ def run_score(*, run_id) -> DiagnosticRun | None:
         )
     )
     return run
+
+
+def run_score_job(job) -> dict | None:
+    """The work of a scoring job: score the run it names; returns the job's result summary."""
+    run = run_score(run_id=job.params["run"])
+    return None if run is None else {"score": run.result["score"], "level": run.result["level"]}
 
 
 # --- the data checks ----------------------------------------------------------------------------

@@ -2,16 +2,11 @@
 
 from celery import shared_task
 
-from clients.jobs import JOB_TASK_OPTIONS, run_as_job
-from diagnostics.services import run_score
+from clients.services.jobs import JOB_TASK_OPTIONS, job_run
+from diagnostics.services import run_score_job
 
 
 @shared_task(name="diagnostics.score_run", **JOB_TASK_OPTIONS)
 def score_run_job(self, job_id: str) -> None:
     """Score the run the job names (idempotent: a finished job is not run again)."""
-    run_as_job(self, job_id, _score)
-
-
-def _score(job) -> dict | None:
-    run = run_score(run_id=job.params["run"])
-    return None if run is None else {"score": run.result["score"], "level": run.result["level"]}
+    job_run(task=self, job_id=job_id, work=run_score_job)

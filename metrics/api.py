@@ -5,7 +5,6 @@ import json
 from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -15,7 +14,7 @@ from rest_framework.routers import SimpleRouter
 from clients.parsers import DecimalJSONParser
 from clients.principals import Principal
 from clients.problems import PayloadTooLarge, UnprocessableEntity
-from clients.services import IdempotencyMismatch, idempotency_claim, idempotency_store
+from clients.services.idempotency import MAX_KEY_LENGTH, IdempotencyMismatch
 from clients.viewsets import ClientScopedViewSet, consultancy_for_create
 from metrics import services
 from metrics.ingest import RowsInvalid
@@ -111,35 +110,28 @@ class MeasurementViewSet(mixins.ListModelMixin, ClientScopedViewSet):
             raise exceptions.ValidationError(
                 {"measurements": ["A list of measurements is required."]}
             )
-        if len(rows) > services.MAX_BATCH_ROWS:
-            raise PayloadTooLarge(
-                f"{len(rows)} rows: send at most {services.MAX_BATCH_ROWS:,} a request."
-            )
         idempotency_key = request.headers.get("Idempotency-Key", "").strip()
-        if len(idempotency_key) > 255:
-            raise exceptions.ValidationError({"Idempotency-Key": ["At most 255 characters."]})
+        if len(idempotency_key) > MAX_KEY_LENGTH:
+            raise exceptions.ValidationError(
+                {"Idempotency-Key": [f"At most {MAX_KEY_LENGTH} characters."]}
+            )
         try:
-            with transaction.atomic():
-                if idempotency_key:
-                    claim, owned = idempotency_claim(
-                        principal=self.principal,
-                        key=idempotency_key,
-                        request_hash=_request_hash(request),
-                    )
-                    if not owned:
-                        return Response(claim.response_body, status=claim.response_status)
-                result = services.measurements_upsert(
-                    client=self.client, rows=rows, actor=self.principal
-                ).as_dict()
-                if idempotency_key:
-                    idempotency_store(claim=claim, status=200, body=result)
+            status_code, body = services.measurements_bulk_upsert(
+                client=self.client,
+                rows=rows,
+                actor=self.principal,
+                idempotency_key=idempotency_key,
+                request_hash=_request_hash(request) if idempotency_key else "",
+            )
+        except services.BatchTooLarge as exc:
+            raise PayloadTooLarge(str(exc)) from exc
         except RowsInvalid as exc:
             raise exceptions.ValidationError({"measurements": _row_errors(exc, len(rows))}) from exc
         except IdempotencyMismatch as exc:
             raise UnprocessableEntity(
                 "This Idempotency-Key was used for a different request."
             ) from exc
-        return Response(result)
+        return Response(body, status=status_code)
 
 
 def _request_hash(request) -> str:

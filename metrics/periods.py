@@ -210,6 +210,11 @@ class Period:
         return Period.containing(granularity, self.start)
 
 
+def latest_closed_month(today: date) -> Period:
+    """The last month that has ended by ``today``: the month results default to."""
+    return Period.containing(Granularity.MONTH, today).previous()
+
+
 def iterate(first: Period, last: Period) -> Iterator[Period]:
     """Every period from ``first`` to ``last``, both included."""
     steps = first.distance(last)

@@ -132,13 +132,15 @@ class PlanViewSet(
         language = body.validated_data.get("language") or (
             "ja" if get_language_from_request(request).startswith("ja") else "en"
         )
-        raw = TEMPLATES[body.validated_data["template"]].document(
-            starts_on=body.validated_data["starts_on"],
-            language=language,
-            status=body.validated_data["status"],
-        )
         try:
-            plan = services.plan_create(client=self.client, raw=raw, actor=self.principal)
+            plan = services.plan_create_from_template(
+                client=self.client,
+                template=body.validated_data["template"],
+                starts_on=body.validated_data["starts_on"],
+                language=language,
+                status=body.validated_data["status"],
+                actor=self.principal,
+            )
         except DocumentInvalid as exc:
             raise _invalid(exc) from exc
         return Response(self._document(plan), status=status.HTTP_201_CREATED)

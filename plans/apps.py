@@ -7,10 +7,14 @@ class PlansConfig(AppConfig):
     verbose_name = _("Plans")
 
     def ready(self):
-        from clients import demo, jobs
+        from clients import demo
+        from clients.services.dirty_marks import dirty_marks_handled_by
+        from clients.services.jobs import job_kind_register
         from plans import demo as plans_demo
         from plans import tasks
+        from plans.services.recompute.jobs import DIRTY_KIND, KINDS
 
-        for kind in tasks.KINDS:
-            jobs.register(kind, tasks.run_recompute_job)
+        for kind in KINDS:
+            job_kind_register(kind, tasks.run_recompute_job)
+        dirty_marks_handled_by(DIRTY_KIND)
         demo.register_step(order=30, name="plans", step=plans_demo.plans_and_data)

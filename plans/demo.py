@@ -54,7 +54,7 @@ def _rounded(value: float, unit: str) -> Decimal:
 
 def series_for(scenario: Scenario, inputs, metrics: dict, today: date) -> list[dict]:
     """Monthly measurements for the plan's KPIs, milestone conditions and funnel stages."""
-    from plans.scorecard import Paths
+    from plans.arithmetic.scorecard import Paths
 
     plan = inputs.plan
     rng = random.Random(f"{scenario.slug}-{today:%Y-%m}")  # noqa: S311 - demo noise, not secrets
@@ -128,7 +128,7 @@ def plans_and_data(context) -> None:
     from plans.models import Plan
     from plans.plan_templates import TEMPLATES
     from plans.services import plan_create, plan_replace, scorecards_recompute
-    from plans.services.scorecards import active_plan_inputs
+    from plans.services.recompute.inputs import active_plan_inputs
 
     clients = context.objects["clients"]
     for scenario in SCENARIOS:

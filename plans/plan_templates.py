@@ -1,8 +1,8 @@
 """Plan templates that ship with Waypoint, in Japanese and English (pure Python).
 
 Each builds a plan document relative to ``starts_on``: a twelve-month plan whose baselines sit in
-the period before it starts. The numbers come from common Japanese consulting practice (see the
-seeds): they are starting points a consultant edits, kept as the sources give them even where
+the period before it starts. The numbers come from common Japanese consulting practice: they
+are starting points a consultant edits, kept as that practice gives them even where
 they disagree with each other — the diagnostics point such contradictions out.
 """
 

@@ -14,14 +14,13 @@ from rest_framework.routers import SimpleRouter
 from clients.models import Job
 from clients.principals import Principal
 from clients.selectors import clients_visible_to
-from clients.services import job_create
 from clients.viewsets import ClientScopedViewSet
-from metrics.periods import Granularity, Period, PeriodError
+from metrics.periods import Granularity, Period, PeriodError, latest_closed_month
 from metrics.selectors import client_today
+from plans.arithmetic.scorecard import tidy
 from plans.models import ScorecardSnapshot
-from plans.scorecard import tidy
 from plans.selectors import bottleneck_report_for, portfolio_for, scorecard_for
-from plans.services.scorecards import latest_closed_month
+from plans.services.recompute.jobs import BOTTLENECKS_KIND, SCORECARD_KIND, recompute_job_create
 
 PERIOD = OpenApiParameter(
     "period", str, description="A month, e.g. 2026-09. Default: the latest closed month."
@@ -67,7 +66,6 @@ class _ResultViewSet(ClientScopedViewSet):
     """A stored result (GET) and its recompute (POST .../recompute/ -> 202 with a job)."""
 
     job_kind = ""
-    result_route = ""
     queryset = ScorecardSnapshot.objects.none()  # results are read through selectors
     pagination_class = None
     filter_backends = []
@@ -81,13 +79,8 @@ class _ResultViewSet(ClientScopedViewSet):
         body = RecomputeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         period = _month(self.client, body.validated_data.get("period"))
-        result_url = reverse(f"api-v1:{self.result_route}", kwargs={"client_id": self.client.pk})
-        job = job_create(
-            kind=self.job_kind,
-            client=self.client,
-            params={"period": str(period)},
-            result_url=f"{result_url}?period={period}",
-            actor=self.principal,
+        job = recompute_job_create(
+            client=self.client, period=period, kind=self.job_kind, actor=self.principal
         )
         url = request.build_absolute_uri(reverse("api-v1:job-detail", kwargs={"pk": job.pk}))
         return Response(
@@ -100,8 +93,7 @@ class _ResultViewSet(ClientScopedViewSet):
 class ScorecardViewSet(_ResultViewSet):
     """The scorecard of the client's active plan for a month."""
 
-    job_kind = "scorecard_recompute"
-    result_route = "client-scorecard-list"
+    job_kind = SCORECARD_KIND
 
     @extend_schema(parameters=[PERIOD], responses=OpenApiTypes.OBJECT)
     def list(self, request, *args, **kwargs):
@@ -132,8 +124,7 @@ class ScorecardViewSet(_ResultViewSet):
 class BottleneckViewSet(_ResultViewSet):
     """A funnel's bottleneck report for a month, with the KPI tree's sensitivity."""
 
-    job_kind = "bottlenecks_recompute"
-    result_route = "client-bottleneck-list"
+    job_kind = BOTTLENECKS_KIND
 
     @extend_schema(
         parameters=[

@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 
 from clients.models import Client, Consultancy, Job
 from clients.principals import Action, Principal
-from clients.services import client_assign, client_create
+from clients.services.people import client_assign
+from clients.services.tenants import client_create
 from diagnostics.models import DiagnosticTemplate
 from diagnostics.services import run_start as diagnostic_start
 from diagnostics.services import template_copy

@@ -15,7 +15,8 @@ from django.db import transaction
 
 from clients.models import Client
 from clients.principals import Principal
-from clients.services import audit_record, clients_mark_dirty
+from clients.services.audit import audit_record
+from clients.services.dirty_marks import clients_mark_dirty
 from metrics.selectors import metrics_for_client
 from plans.document import PlanDocument, read_document
 from plans.models import Funnel, FunnelStage, KpiNode, Milestone, MilestoneCondition, Plan

@@ -6,7 +6,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from clients.models import AuditLogEntry, Client
-from clients.services import client_create
+from clients.services.tenants import client_create
 from clients.throttling import ApiKeyRateThrottle
 from tests.clients.factories import ConsultancyFactory
 
@@ -91,7 +91,7 @@ def test_put_is_not_offered(world):
 def test_a_manager_of_two_consultancies_must_name_one(world):
     owner = world.users["owner"]
     other = ConsultancyFactory(slug="other")
-    from clients.services import consultancy_member_set
+    from clients.services.people import consultancy_member_set
 
     consultancy_member_set(consultancy=other, user=owner, role="manager", actor=None)
     api = world.api("owner")

@@ -2,8 +2,9 @@
 
 import factory
 
-from clients import services
 from clients.models import Client, Consultancy, User
+from clients.services.api_keys import api_key_create
+from clients.services.people import client_member_set, consultancy_member_set
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -41,18 +42,18 @@ class ClientFactory(factory.django.DjangoModelFactory):
 
 def member(consultancy, role, **user_fields):
     user = UserFactory(**user_fields)
-    services.consultancy_member_set(consultancy=consultancy, user=user, role=role, actor=None)
+    consultancy_member_set(consultancy=consultancy, user=user, role=role, actor=None)
     return user
 
 
 def client_member(client, role, **user_fields):
     user = UserFactory(**user_fields)
-    services.client_member_set(client=client, user=user, role=role, actor=None)
+    client_member_set(client=client, user=user, role=role, actor=None)
     return user
 
 
 def api_key(consultancy, scopes, client=None, **fields):
-    key, plain = services.api_key_create(
+    key, plain = api_key_create(
         consultancy=consultancy, client=client, scopes=scopes, name="test key", actor=None, **fields
     )
     return key, plain

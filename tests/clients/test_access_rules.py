@@ -52,7 +52,7 @@ def test_consultancy_level_actions(world, kind):
 
 def test_a_consultant_removed_from_the_consultancy_loses_their_assignments(world):
     from clients.models import ConsultancyMembership
-    from clients.services import consultancy_member_remove
+    from clients.services.people import consultancy_member_remove
 
     consultant = world.users["consultant"]
     membership = ConsultancyMembership.objects.get(user=consultant)

@@ -143,7 +143,7 @@ def test_the_audit_log_shows_no_foreign_entries(as_user, world):
 
 
 def test_admin_changelist_queries_do_not_grow(as_user, world, django_assert_max_num_queries):
-    from clients.services import client_create
+    from clients.services.tenants import client_create
 
     client = as_user("owner")
     with django_assert_max_num_queries(30) as few:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from clients.models import ApiKey, AuditLogEntry
-from clients.services import api_key_revoke
+from clients.services.api_keys import api_key_revoke
 from tests.clients.factories import ClientFactory, ConsultancyFactory, api_key
 
 pytestmark = pytest.mark.django_db

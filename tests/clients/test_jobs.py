@@ -7,14 +7,9 @@ import pytest
 from django.utils import timezone
 
 from clients.models import DirtyMark, Job
-from clients.services import (
-    HEARTBEAT_GRACE,
-    QUEUED_GRACE,
-    dirty_marks_dispatch,
-    idempotency_keys_purge,
-    job_start,
-    jobs_sweep,
-)
+from clients.services.dirty_marks import dirty_marks_dispatch
+from clients.services.idempotency import idempotency_keys_purge
+from clients.services.jobs import HEARTBEAT_GRACE, QUEUED_GRACE, job_start, jobs_sweep
 from metrics.services import measurements_upsert
 from plans.models import ScorecardSnapshot
 from plans.services import plan_create

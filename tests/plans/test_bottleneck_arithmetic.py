@@ -3,7 +3,7 @@
 from decimal import Decimal as D
 
 from metrics.formulas import parse
-from plans.bottlenecks import StageInput, TreeNode, funnel_report, sensitivity
+from plans.arithmetic.bottlenecks import StageInput, TreeNode, funnel_report, sensitivity
 
 
 def stages(volumes, targets):

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 
 from clients.models import DirtyMark, Job
-from clients.services import job_create
+from clients.services.jobs import job_create
 from config.celery import app as celery_app
 from metrics.catalogue import catalogue_sync
 from metrics.models import Metric

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 import pytest
 
 from clients.models import Job
-from clients.services import client_create
+from clients.services.tenants import client_create
 from plans.models import ScorecardSnapshot
 from plans.services import plan_create, scorecards_recompute
 from tests.tenancy import WORLD_MONTH, minimal_plan

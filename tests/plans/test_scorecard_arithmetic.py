@@ -9,7 +9,7 @@ from metrics.formulas import parse
 from metrics.periods import Granularity
 from metrics.periods import Period as _Period
 from metrics.rollup import MetricDef, Rollup
-from plans.scorecard import (
+from plans.arithmetic.scorecard import (
     Condition,
     Milestone,
     Node,

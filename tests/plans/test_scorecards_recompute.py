@@ -194,7 +194,7 @@ def test_a_client_without_an_active_plan_computes_nothing_and_clears_its_mark():
 def test_a_mark_restamped_during_a_recompute_stays(client_with_plan):
     client = client_with_plan
     # The recompute read the mark as it was; a change since re-stamped it.
-    from clients.services import dirty_marks_clear
+    from clients.services.dirty_marks import dirty_marks_clear
 
     read = DirtyMark.objects.get(client=client).marked_at
     measure(client, [("leads", "2026-07", 1)])
@@ -353,7 +353,7 @@ def test_the_fingerprint_is_the_same_in_every_process(tmp_path):
 
     script = (
         "from metrics.formulas import parse\n"
-        "from plans.bottlenecks import TreeNode\n"
+        "from plans.arithmetic.bottlenecks import TreeNode\n"
         "import hashlib\n"
         "node = TreeNode('x', 'ltv_cac', None, True, None, parse('ltv / cac + arpa - nps'))\n"
         "print(hashlib.sha256(repr(node).encode()).hexdigest())\n"

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from clients.management.commands._options import command_error
 from clients.models import ApiKey, Client, Consultancy
-from clients.services import api_key_create
+from clients.services.api_keys import api_key_create
 
 
 class Command(BaseCommand):

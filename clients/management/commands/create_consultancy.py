@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
 from clients.management.commands._options import PASSWORD_ENV, command_error, password_from
-from clients.services import consultancy_create
+from clients.services.tenants import consultancy_create
 
 
 class Command(BaseCommand):

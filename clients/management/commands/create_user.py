@@ -5,9 +5,14 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from clients import services
 from clients.management.commands._options import PASSWORD_ENV, command_error, password_from
 from clients.models import Client, ClientMembership, Consultancy, ConsultancyMembership
+from clients.services.people import (
+    client_assign,
+    client_member_set,
+    consultancy_member_set,
+    user_get_or_create,
+)
 
 
 class Command(BaseCommand):
@@ -50,11 +55,9 @@ class Command(BaseCommand):
                 raise CommandError(f"No consultancy with slug {options['consultancy']!r}.")
             clients = [self._client(raw, consultancy) for raw in options["assign"]]
             user = self._user(options)
-            services.consultancy_member_set(
-                consultancy=consultancy, user=user, role=role, actor=None
-            )
+            consultancy_member_set(consultancy=consultancy, user=user, role=role, actor=None)
             for client in clients:
-                services.client_assign(client=client, user=user, actor=None)
+                client_assign(client=client, user=user, actor=None)
             return user
         if options["assign"]:
             raise CommandError("--assign goes with --consultancy.")
@@ -62,11 +65,11 @@ class Command(BaseCommand):
             raise CommandError("In a client the role is viewer or editor.")
         client = self._client(options["client"], None)
         user = self._user(options)
-        services.client_member_set(client=client, user=user, role=role, actor=None)
+        client_member_set(client=client, user=user, role=role, actor=None)
         return user
 
     def _user(self, options):
-        return services.user_get_or_create(
+        return user_get_or_create(
             email=options["email"], password=password_from(options), full_name=options["full_name"]
         )
 

@@ -7,7 +7,7 @@ the document checker, the plan has two editing pages, both checked by ``plans.do
 like the API and written by ``plan_replace`` (PUT semantics: KPIs, milestones and funnels are
 matched by key, so their ids and achievements survive an edit):
 
-- "Edit KPIs, milestones and funnels" (``plans.admin_tables``): five inline tables, where a
+- "Edit KPIs, milestones and funnels" (``plans.admin.tables``): five inline tables, where a
   condition names its milestone and a stage its funnel by key;
 - "Edit document": the same document as the JSON the API takes.
 
@@ -17,171 +17,35 @@ with the document before and after, and marks the client's results stale.
 """
 
 import json
-from datetime import date
 from decimal import Decimal
 
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.text import capfirst
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from clients.admin import ReadOnlyAdminMixin
 from clients.admin_scoping import ServiceFormMixin, TenantScopedAdmin, principal_of
 from clients.models import Client
-from clients.parsers import loads_exact
 from clients.principals import Action
 from clients.selectors import client_actions, clients_with_action
-from clients.services import job_create
 from plans import services
-from plans.admin_tables import Tables
-from plans.document import DocumentInvalid
-from plans.models import Plan, ScorecardSnapshot
-from plans.plan_templates import TEMPLATES
-from plans.selectors import (
-    document_as_input,
-    plan_catalogue,
-    plan_document,
-    plan_with_document,
+from plans.admin.forms import (
+    ApplyTemplateForm,
+    PlanDocumentForm,
+    PlanForm,
+    PlanFromTemplateForm,
+    editable_document,
+    json_number,
+    problems_of,
 )
-
-
-def _problems(exc: DocumentInvalid) -> list[str]:
-    return [f"{where}: {message}" if where else str(message) for where, message in exc.errors]
-
-
-# --- the plan's own fields ----------------------------------------------------------------------
-
-
-class PlanForm(forms.ModelForm):
-    """Saves through ``plan_update`` while validating (like ``metrics.admin.MetricForm``), so
-    that what the document checker refuses — a milestone left outside the plan's dates, say —
-    is a form error and nothing is written. ``save_model`` only adopts the saved row."""
-
-    actor = None  # the Principal; set by PlanAdmin.get_form on the class it builds per request
-
-    class Meta:
-        model = Plan
-        fields = list(services.PLAN_FIELDS)
-
-    def _post_clean(self):
-        super()._post_clean()
-        if self.errors:
-            return
-        stored = Plan.objects.select_related("client__consultancy").get(pk=self.instance.pk)
-        changed = [name for name in services.PLAN_FIELDS if name in self.changed_data]
-        if not changed:
-            self.saved = stored
-            return
-        fields = {name: self._as_raw(self.cleaned_data[name]) for name in changed}
-        try:
-            self.saved = services.plan_update(plan=stored, fields=fields, actor=self.actor)
-        except DocumentInvalid as exc:
-            for where, message in exc.errors:
-                if where in self.fields:
-                    self.add_error(where, message)
-                else:
-                    self.add_error(None, f"{where}: {message}" if where else message)
-        except ValidationError as exc:
-            if not hasattr(exc, "error_dict"):
-                self.add_error(None, exc)
-                return
-            for field, errors in exc.error_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
-
-    @staticmethod
-    def _as_raw(value):
-        # The document checker reads dates as the API sends them: YYYY-MM-DD text.
-        return value.isoformat() if isinstance(value, date) else value
-
-
-# --- the document as editable JSON --------------------------------------------------------------
-
-
-def _number(value: Decimal):
-    """A stored decimal as a JSON number, exactly: an int when whole, a float when the float
-    says the same, else text (which the checker reads as a number too)."""
-    if value == value.to_integral_value():
-        return int(value)
-    as_float = float(value)
-    return as_float if Decimal(repr(as_float)) == value else str(value.normalize())
-
-
-def editable_document(plan: Plan) -> dict:
-    """``plan_document`` as input again, JSON-ready: no ids, dates as text, decimals as numbers."""
-    return document_as_input(plan_document(plan), number=_number)
-
-
-class PlanDocumentForm(forms.Form):
-    document = forms.CharField(
-        label=capfirst(_("document")),
-        widget=forms.Textarea(attrs={"rows": 40, "cols": 100, "class": "vLargeTextField"}),
-        help_text=_(
-            "The whole plan as the API takes it. KPIs, milestones and funnels are matched by key: "
-            "keep a key to keep its history; a key left out is deleted."
-        ),
-    )
-
-    def clean_document(self):
-        text = self.cleaned_data["document"]
-        try:
-            # Numbers as exact decimals, as the API's parser reads them.
-            return loads_exact(text)
-        except ValueError as exc:
-            raise ValidationError(
-                _("This is not valid JSON: %(error)s"), params={"error": exc}, code="json"
-            ) from exc
-
-
-# --- a new plan from a template -----------------------------------------------------------------
-
-
-class ApplyTemplateForm(forms.Form):
-    """Which template, in which language: the "apply template" action's question."""
-
-    template = forms.ChoiceField(label=capfirst(_("template")))
-    language = forms.ChoiceField(
-        label=capfirst(_("language")), choices=[("ja", _("Japanese")), ("en", _("English"))]
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        japanese = (get_language() or "").startswith("ja")
-        self.fields["template"].choices = [
-            (key, template.name_ja if japanese else template.name)
-            for key, template in TEMPLATES.items()
-        ]
-        self.fields["language"].initial = "ja" if japanese else "en"
-
-
-class PlanFromTemplateForm(ApplyTemplateForm):
-    field_order = ["client", "template", "starts_on", "language", "status"]
-    client = forms.ModelChoiceField(label=capfirst(_("client")), queryset=Client.objects.none())
-    starts_on = forms.DateField(
-        label=capfirst(_("starts on")),
-        help_text=_("The plan runs twelve months from here; baselines are the month before."),
-    )
-    status = forms.ChoiceField(
-        label=capfirst(_("status")),
-        choices=[(Plan.Status.DRAFT, Plan.Status.DRAFT.label), (Plan.Status.ACTIVE, _("Active"))],
-        initial=Plan.Status.DRAFT,
-        help_text=_("Activating this plan archives the client's active plan."),
-    )
-
-    def __init__(self, *args, clients, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = clients
-        self.fields["starts_on"].initial = timezone.localdate().replace(day=1)
-
-
-# --- the admin ----------------------------------------------------------------------------------
+from plans.admin.tables import Tables
+from plans.document import DocumentInvalid
+from plans.models import Plan
+from plans.selectors import plan_catalogue, plan_document, plan_with_document
 
 
 @admin.register(Plan)
@@ -242,7 +106,7 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
                 action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
                 media=self.media + form.media,
             )
-        template = TEMPLATES[form.cleaned_data["template"]]
+        template = form.cleaned_data["template"]
         for plan in queryset.select_related("client__consultancy"):
             if not self.may_write_plan(request, plan):
                 messages.error(
@@ -250,26 +114,24 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
                     _("You may not change “%(plan)s”; it was left as it was.") % {"plan": plan},
                 )
                 continue
-            stored = document_as_input(
-                plan_document(plan_with_document(client=plan.client).get(pk=plan.pk))
-            )
-            raw = template.document(
-                starts_on=plan.starts_on, language=form.cleaned_data["language"], status=plan.status
-            )
-            raw.update({name: stored[name] for name in services.PLAN_FIELDS})
             try:
-                services.plan_replace(plan=plan, raw=raw, actor=principal_of(request))
+                services.plan_apply_template(
+                    plan=plan,
+                    template=template,
+                    language=form.cleaned_data["language"],
+                    actor=principal_of(request),
+                )
             except DocumentInvalid as exc:
                 messages.error(
                     request,
                     _("“%(plan)s” was left as it was: %(problems)s")
-                    % {"plan": plan, "problems": "; ".join(_problems(exc))},
+                    % {"plan": plan, "problems": "; ".join(problems_of(exc))},
                 )
             else:
                 messages.success(
                     request,
                     _("“%(template)s” was applied to “%(plan)s”.")
-                    % {"template": form.cleaned_data["template"], "plan": plan},
+                    % {"template": template, "plan": plan},
                 )
         return None
 
@@ -329,7 +191,7 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
         if value is None or value == "":
             return "–"
         if isinstance(value, Decimal):
-            return _number(value)
+            return json_number(value)
         return value
 
     def _kpi_table(self, kpis):
@@ -519,7 +381,7 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
                         plan=plan, raw=form.cleaned_data["document"], actor=principal_of(request)
                     )
                 except DocumentInvalid as exc:
-                    problems = _problems(exc)
+                    problems = problems_of(exc)
                 else:
                     messages.success(
                         request, _("The document of “%(plan)s” was saved.") % {"plan": plan}
@@ -552,15 +414,17 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
         problems = []
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            raw = TEMPLATES[data["template"]].document(
-                starts_on=data["starts_on"], language=data["language"], status=data["status"]
-            )
             try:
-                plan = services.plan_create(
-                    client=data["client"], raw=raw, actor=principal_of(request)
+                plan = services.plan_create_from_template(
+                    client=data["client"],
+                    template=data["template"],
+                    starts_on=data["starts_on"],
+                    language=data["language"],
+                    status=data["status"],
+                    actor=principal_of(request),
                 )
             except DocumentInvalid as exc:
-                problems = _problems(exc)
+                problems = problems_of(exc)
             else:
                 messages.success(request, _("The plan “%(plan)s” was created.") % {"plan": plan})
                 return redirect(self._url("change", plan.pk))
@@ -572,69 +436,3 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
             problems=problems,
             media=self.media + form.media,
         )
-
-
-# --- computed results ---------------------------------------------------------------------------
-
-
-@admin.register(ScorecardSnapshot)
-class ScorecardSnapshotAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
-    """The stored scorecards, month by month; the action queues a recompute."""
-
-    list_display = [
-        "client",
-        "plan",
-        "month",
-        "score",
-        "health",
-        "off_track",
-        "at_risk",
-        "bottleneck",
-        "computed_at",
-    ]
-    list_filter = ["health", ("client", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["client", "plan"]
-    search_fields = ["client__name", "plan__name"]
-    exclude = ["payload"]
-    readonly_fields = ["lines_table"]
-    actions = ["recompute"]
-
-    @admin.display(description=_("month"), ordering="period_start")
-    def month(self, obj):
-        return f"{obj.period_start:%Y-%m}"
-
-    @admin.display(description=_("lines"))
-    def lines_table(self, obj):
-        show = PlanAdmin._show
-        return PlanAdmin._table(
-            [_("KPI"), _("actual"), _("must"), _("stretch"), _("attainment"), _("status")],
-            [
-                (
-                    line["kpi"],
-                    show(line["actual"]),
-                    show(line["must_target"]),
-                    show(line["stretch_target"]),
-                    show(line["attainment"]),
-                    line["status"],
-                )
-                for line in obj.payload["lines"]
-            ],
-        )
-
-    @admin.action(description=_("Recompute the selected months now"))
-    def recompute(self, request, queryset):
-        principal = principal_of(request)
-        queued = 0
-        for snapshot in queryset.select_related("client"):
-            if not request.user.is_superuser and Action.WRITE not in client_actions(
-                principal, snapshot.client
-            ):
-                continue
-            job_create(
-                kind="scorecard_recompute",
-                client=snapshot.client,
-                params={"period": f"{snapshot.period_start:%Y-%m}", "force": True},
-                actor=principal,
-            )
-            queued += 1
-        messages.info(request, _("%(count)d recomputes queued.") % {"count": queued})

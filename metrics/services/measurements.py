@@ -1,9 +1,10 @@
-"""Writes of the metrics app: measurements (set-based upsert with history) and metrics.
+"""Measurements: a batch upserted all or nothing, with its history, in a set-based statement.
 
 On PostgreSQL a batch is COPY'd into a temporary table and merged by one statement that
 upserts, keeps history and counts; elsewhere (the embedded SQLite mode) a plain ORM fallback
 does the same in a few queries. Both mark the client dirty and write one audit entry per batch,
-inside the batch's transaction.
+inside the batch's transaction. ``measurements_bulk_upsert`` is the API's batch: at most
+10,000 rows, and safe to retry with an idempotency key.
 """
 
 from __future__ import annotations
@@ -13,23 +14,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from clients.models import Client, Consultancy
+from clients.models import Client
 from clients.principals import Principal
-from clients.services import audit_record, clients_mark_dirty, snapshot
-from metrics import formulas
-from metrics.importing import read_file
-from metrics.ingest import CleanRow, RowsInvalid, clean_rows
-from metrics.models import Measurement, MeasurementHistory, Metric
+from clients.services.audit import audit_record
+from clients.services.dirty_marks import clients_mark_dirty
+from clients.services.idempotency import idempotent_call
+from metrics.ingest import CleanRow, clean_rows
+from metrics.models import Measurement, MeasurementHistory
 from metrics.periods import Granularity, Period
-from metrics.selectors import metric_refs_for_client, metrics_for_consultancy
+from metrics.selectors import metric_refs_for_client
 
 MAX_BATCH_ROWS = 10_000
 INGEST_LOCK = 1  # first key of the two-key advisory lock that serialises a client's batches
-METRIC_FIELDS = ("key", "name", "name_ja", "unit", "direction", "aggregation", "formula")
 
 
 @dataclass(frozen=True)
@@ -223,124 +222,31 @@ def _upsert_portable(client, rows: list[CleanRow], actor, batch) -> tuple[int, i
     return len(new), len(changed)
 
 
-# --- metrics ------------------------------------------------------------------------------------
+class BatchTooLarge(Exception):
+    """More rows in one request than ``MAX_BATCH_ROWS``."""
+
+    def __init__(self, count: int):
+        super().__init__(f"{count:,} rows: send at most {MAX_BATCH_ROWS:,} a request.")
+        self.count = count
 
 
-def _metric_validate(metric: Metric) -> None:
-    """Key free and not a built-in's; formula parses, names known metrics, makes no cycle."""
-    metric.full_clean(validate_constraints=False)
-    others = metrics_for_consultancy(metric.consultancy).exclude(pk=metric.pk)
-    if metric.consultancy_id and others.filter(key=metric.key).exists():
-        builtin = others.filter(key=metric.key, consultancy__isnull=True).exists()
-        reason = "is a built-in metric" if builtin else "is already a metric of the consultancy"
-        raise ValidationError({"key": f"{metric.key!r} {reason}."})
-    if not metric.formula:
-        return
-    try:
-        parsed = formulas.parse(metric.formula)
-        formulas.check_keys(parsed, {m.key for m in others})
-    except formulas.FormulaError as exc:
-        raise ValidationError({"formula": str(exc)}) from exc
-    graph = {m.key: formulas.parse(m.formula).keys for m in others if m.formula}
-    graph[metric.key] = parsed.keys
-    cycle = formulas.find_cycle(graph)
-    if cycle:
-        raise ValidationError({"formula": f"Formulas go round in a cycle: {' → '.join(cycle)}."})
-
-
-@transaction.atomic
-def metric_create(*, consultancy: Consultancy, actor: Principal | None, **fields) -> Metric:
-    metric = Metric(consultancy=consultancy, **fields)
-    _metric_validate(metric)
-    metric.save()
-    audit_record(
-        actor=actor,
-        action="metric.created",
-        obj=metric,
-        consultancy=consultancy,
-        after=snapshot(metric, METRIC_FIELDS),
+def measurements_bulk_upsert(
+    *,
+    client: Client,
+    rows: Sequence,
+    actor: Principal,
+    idempotency_key: str = "",
+    request_hash: str = "",
+) -> tuple[int, dict]:
+    """The API's batch: ``measurements_upsert`` of at most ``MAX_BATCH_ROWS`` rows, made once
+    per ``idempotency_key`` (a retry with the same key and request gets the first response; the
+    key is claimed in the batch's transaction, so a refused batch does not use it up). Returns
+    (HTTP status, body). Raises ``BatchTooLarge``, ``RowsInvalid`` or ``IdempotencyMismatch``."""
+    if len(rows) > MAX_BATCH_ROWS:
+        raise BatchTooLarge(len(rows))
+    return idempotent_call(
+        principal=actor,
+        key=idempotency_key,
+        request_hash=request_hash,
+        call=lambda: (200, measurements_upsert(client=client, rows=rows, actor=actor).as_dict()),
     )
-    return metric
-
-
-@transaction.atomic
-def metric_update(*, metric: Metric, actor: Principal | None, **fields) -> Metric:
-    """Edit a consultancy's metric; every client of the consultancy becomes stale."""
-    if metric.is_builtin:
-        raise ValidationError("Built-in metrics cannot be edited; add a metric of your own.")
-    if "key" in fields and fields["key"] != metric.key:
-        if metric.measurements.exists():
-            raise ValidationError({"key": "The key of a metric with measurements cannot change."})
-        naming = [
-            other.key
-            for other in metrics_for_consultancy(metric.consultancy).exclude(formula="")
-            if metric.key in formulas.parse(other.formula).keys
-        ]
-        if naming:
-            raise ValidationError(
-                {"key": f"Formulas of {', '.join(sorted(naming))} name {metric.key!r}."}
-            )
-    before = snapshot(metric, METRIC_FIELDS)
-    for name, value in fields.items():
-        setattr(metric, name, value)
-    _metric_validate(metric)
-    after = snapshot(metric, METRIC_FIELDS)
-    if after == before:
-        return metric
-    metric.save()
-    clients_mark_dirty(client_ids=list(metric.consultancy.clients.values_list("pk", flat=True)))
-    audit_record(
-        actor=actor,
-        action="metric.updated",
-        obj=metric,
-        consultancy=metric.consultancy,
-        before={k: v for k, v in before.items() if after[k] != v},
-        after={k: v for k, v in after.items() if before[k] != v},
-    )
-    return metric
-
-
-# --- import -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, order=True)
-class LineError:
-    line: int
-    field: str
-    message: str
-
-    def __str__(self):
-        where = f"line {self.line}" + (f", {self.field}" if self.field else "")
-        return f"{where}: {self.message}"
-
-
-class ImportRejected(Exception):
-    """Bad lines in an import: nothing was written."""
-
-    def __init__(self, errors: list[LineError]):
-        super().__init__(f"{len(errors)} bad lines")
-        self.errors = sorted(errors)
-
-
-def measurements_import(
-    *, client: Client, filename: str, content: bytes, actor: Principal | None
-) -> UpsertResult:
-    """Import a CSV or XLSX file, all or nothing. Raises ``ImportFileError`` for a file that
-    cannot be read at all, ``ImportRejected`` listing every bad line otherwise."""
-    lines = read_file(filename, content)
-    rows = [line.row for line in lines]
-    too_wide = [
-        LineError(line.number, "", "has more cells than the header names")
-        for line in lines
-        if line.row.pop("_extra", None)
-    ]
-    try:
-        if not too_wide:
-            return measurements_upsert(
-                client=client, rows=rows, actor=actor, default_source=f"import:{filename}"[:100]
-            )
-        clean_rows(rows, metric_refs_for_client(client))  # to report the other bad lines too
-    except RowsInvalid as exc:
-        found = [LineError(lines[e.row].number, e.field, e.message) for e in exc.errors]
-        raise ImportRejected(too_wide + found) from exc
-    raise ImportRejected(too_wide)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
 from metrics.formulas import Formula
-from plans.scorecard import TWO, children_of, tidy
+from plans.arithmetic.scorecard import TWO, children_of, tidy
 
 
 @dataclass(frozen=True)
