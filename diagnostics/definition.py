@@ -1,5 +1,5 @@
 """A diagnostic template's content — sections, questions, recommendation and contradiction rules —
-read and checked in plain Python (no Django).
+read and checked in plain Python (no Django; numbers are read as measurements are).
 
 A template is stored as one document (the JSON below), versioned as a whole: a run keeps the
 version it was answered on, and a consultancy's copy is the document copied. ``read_definition``
@@ -26,7 +26,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from clients.documents import DocumentReader
+from metrics.ingest import parse_value
 
 KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
 TEMPLATE_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -132,72 +135,15 @@ class DefinitionInvalid(Exception):
         self.errors = errors
 
 
-class _Reader:
-    def __init__(self, errors, raw, path):
-        self.errors, self.path = errors, path
-        self.raw = raw if isinstance(raw, Mapping) else {}
-        if not isinstance(raw, Mapping):
-            self.fail("", "must be an object")
-
-    def where(self, name):
-        return f"{self.path}.{name}" if self.path and name else (self.path or name)
-
-    def fail(self, name, message):
-        self.errors.append((self.where(name), message))
-
-    def text(self, name, *, required=True, pattern=None, max_length=2000):
-        value = self.raw.get(name)
-        if value in (None, ""):
-            if required:
-                self.fail(name, "is required")
-            return ""
-        if not isinstance(value, str) or len(value) > max_length:
-            self.fail(name, f"must be text of at most {max_length} characters")
-            return ""
-        if pattern is not None and not pattern.fullmatch(value):
-            self.fail(name, f"must match {pattern.pattern}")
-            return ""
-        return value
+class _Reader(DocumentReader):
+    """A document reader whose numbers are optional unless said otherwise, and read as a
+    measurement's value is (at most 14 digits before the point and 6 after)."""
 
     def number(self, name, *, default=None, required=False):
-        value = self.raw.get(name)
-        if value is None:
-            if required:
-                self.fail(name, "is required")
-            return default
-        parsed = _decimal(value)
-        if parsed is None:
-            self.fail(name, "must be a number")
-            return default
-        return parsed
+        return super().number(name, parse=parse_value, required=required, default=default)
 
-    def flag(self, name, default):
-        value = self.raw.get(name, default)
-        if not isinstance(value, bool):
-            self.fail(name, "must be true or false")
-            return default
-        return value
-
-    def items(self, name, *, required=False):
-        value = self.raw.get(name)
-        if value is None:
-            if required:
-                self.fail(name, "is required")
-            return []
-        if not isinstance(value, list):
-            self.fail(name, "must be a list")
-            return []
-        return value
-
-
-def _decimal(value) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-        return None
-    try:
-        parsed = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return parsed if parsed.is_finite() else None
+    def text(self, name, *, max_length=2000, **options):
+        return super().text(name, max_length=max_length, **options)
 
 
 def read_definition(raw) -> Definition:
@@ -410,10 +356,9 @@ def clean_answer(question: Question, value):
             allowed = ", ".join(repr(option.value) for option in question.options)
             raise ValueError(f"must be one of {allowed}")
         case "number":
-            number = _decimal(value)
-            if number is None or isinstance(value, str):
+            if isinstance(value, str):  # an answer is a JSON number, not text
                 raise ValueError("must be a number")
-            return number
+            return parse_value(value)
         case _:
             if not isinstance(value, str) or len(value) > 5000:
                 raise ValueError("must be text of at most 5000 characters")

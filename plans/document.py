@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from clients.documents import DocumentReader
 from metrics import formulas
 from metrics.ingest import parse_value
 from metrics.periods import Granularity, Period, PeriodError
 
 KPI_KEY = re.compile(rf"{formulas.KEY_PATTERN}")  # KPI keys appear in formulas
 HANDLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # milestone and funnel keys
+KEY_HINT = "must be letters, digits, - or _ (a KPI key: lower-case, digits, _)"
 STATUSES = ("draft", "active", "archived")
 INTERPOLATIONS = ("linear", "compound")
 
@@ -103,72 +105,18 @@ class DocumentInvalid(Exception):
         return grouped
 
 
-class _Reader:
-    """Reads fields of one object, noting problems instead of stopping at the first."""
-
-    def __init__(self, errors: list, raw, path: str):
-        self.errors, self.path = errors, path
-        self.raw = raw if isinstance(raw, Mapping) else {}
-        if not isinstance(raw, Mapping):
-            self.fail("", "must be an object")
-
-    def where(self, name: str) -> str:
-        return f"{self.path}.{name}" if self.path and name else (self.path or name)
-
-    def fail(self, name: str, message: str) -> None:
-        self.errors.append((self.where(name), message))
-
-    def text(self, name, *, required=True, max_length=200, pattern=None, default=""):
-        value = self.raw.get(name)
-        if value in (None, ""):
-            if required:
-                self.fail(name, "is required")
-            return default
-        if not isinstance(value, str) or len(value) > max_length:
-            self.fail(name, f"must be text of at most {max_length} characters")
-            return default
-        if pattern is not None and not pattern.fullmatch(value):
-            self.fail(name, "must be letters, digits, - or _ (a KPI key: lower-case, digits, _)")
-            return default
-        return value
+class _Reader(DocumentReader):
+    """A document reader that also reads the plan's periods and numbers."""
 
     def number(self, name, *, required=True, default=None):
-        value = self.raw.get(name)
-        if value is None:
-            if required:
-                self.fail(name, "is required")
-            return default
-        try:
-            return parse_value(value)
-        except ValueError as exc:
-            self.fail(name, str(exc))
-            return default
+        return super().number(name, parse=parse_value, required=required, default=default)
 
-    def day(self, name, *, required=True):
-        value = self.raw.get(name)
-        if value is None:
-            if required:
-                self.fail(name, "is required")
-            return None
-        try:
-            return date.fromisoformat(value) if isinstance(value, str) else _raise()
-        except (ValueError, TypeError):
-            self.fail(name, "must be a date written YYYY-MM-DD")
-            return None
+    def text(self, name, **options):
+        return super().text(name, pattern_hint=KEY_HINT, **options)
 
-    def choice(self, name, choices, *, default):
-        value = self.raw.get(name, default)
-        if value is None:
-            value = default
-        if value not in choices:
-            self.fail(name, f"must be one of {', '.join(choices)}")
-            return default
-        return value
-
-    def period(self, name, raw=None, *, granularity):
-        value = self.raw.get(name) if raw is None else raw
+    def period(self, name, *, granularity):
         try:
-            period = Period.parse(value)
+            period = Period.parse(self.raw.get(name))
         except PeriodError as exc:
             self.fail(name, str(exc))
             return None
@@ -179,19 +127,6 @@ class _Reader:
             )
             return None
         return period
-
-    def items(self, name):
-        value = self.raw.get(name, [])
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.fail(name, "must be a list")
-            return []
-        return value
-
-
-def _raise():
-    raise TypeError
 
 
 def _example(granularity: Granularity) -> str:
@@ -233,18 +168,12 @@ def _metric(reader: _Reader, catalogue) -> str | None:
     return key
 
 
-def _unique(reader: _Reader, seen: set, key: str, name: str = "key") -> None:
-    if key and key in seen:
-        reader.fail(name, f"{key!r} is used twice")
-    seen.add(key)
-
-
 def _kpis(errors, raws, catalogue) -> list[Kpi]:
     kpis, readers, seen = [], {}, set()
     for index, raw in enumerate(raws):
         r = _Reader(errors, raw, f"kpis[{index}]")
         key = r.text("key", max_length=64, pattern=KPI_KEY)
-        _unique(r, seen, key)
+        r.unique(seen, key)
         metric = _metric(r, catalogue)
         granularity = Granularity(
             r.choice("granularity", [g.value for g in Granularity], default="month")
@@ -340,7 +269,7 @@ def _milestones(errors, raws, catalogue, document: PlanDocument) -> list[Milesto
     for index, raw in enumerate(raws):
         r = _Reader(errors, raw, f"milestones[{index}]")
         key = r.text("key", max_length=64, pattern=HANDLE)
-        _unique(r, seen, key)
+        r.unique(seen, key)
         milestone = MilestoneDoc(
             key=key,
             name=r.text("name"),
@@ -396,7 +325,7 @@ def _funnels(errors, raws, catalogue) -> list[FunnelDoc]:
     for index, raw in enumerate(raws):
         r = _Reader(errors, raw, f"funnels[{index}]")
         key = r.text("key", max_length=64, pattern=HANDLE)
-        _unique(r, seen, key)
+        r.unique(seen, key)
         funnel = FunnelDoc(key=key, name=r.text("name"), stages=[])
         raw_stages = r.items("stages")
         if len(raw_stages) < 2:
@@ -405,7 +334,7 @@ def _funnels(errors, raws, catalogue) -> list[FunnelDoc]:
         for position, raw_stage in enumerate(raw_stages):
             s = _Reader(errors, raw_stage, r.where(f"stages[{position}]"))
             name = s.text("name")
-            _unique(s, names, name, "name")
+            s.unique(names, name, "name")
             metric = _metric(s, catalogue)
             if metric and (catalogue[metric].unit, catalogue[metric].aggregation) != (
                 "count",
