@@ -22,11 +22,13 @@ $(BIN)/.installed: requirements-dev.lock
 
 demo: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo
 	@$(MAKE) --no-print-directory serve
 
+# The pages' CSS and scripts are served from the collected copy (hashed names): collect them
+# before every start, so a fresh checkout or a new release never serves a page without them.
 serve: install
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Waypoint on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY) \
 		--access-logfile - --error-logfile -

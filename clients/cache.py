@@ -35,7 +35,8 @@ def cache_or_default(what: str, default: T, call: Callable[[], T]) -> T:
     except CACHE_ERRORS as exc:
         _skip_until = time.monotonic() + RETRY_AFTER_SECONDS
         logger.warning(
-            "The cache is unreachable (%s: %s): %s is not applied for the next %d s.",
+            "The cache is unreachable (%s: %s) for %s: rate limits are not applied for the "
+            "next %d s.",
             type(exc).__name__,
             exc,
             what,

@@ -1,4 +1,6 @@
-"""JSON in with exact decimals: numbers become Decimal, never float."""
+"""JSON in, exactly and safely: numbers become Decimal (never float); NaN and Infinity, nesting
+deeper than any document of ours, and text that no database column can hold (a NUL character,
+a lone surrogate) are refused with a 400 that names the field, never a 500 later."""
 
 import codecs
 import json
@@ -6,17 +8,82 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser, get_encoding
+
+MAX_DEPTH = 32  # a plan document nests 5 levels; nothing of ours comes near this
+
+
+class TooDeep(ValueError):
+    def __init__(self):
+        super().__init__(f"JSON nested deeper than {MAX_DEPTH} levels")
+
+
+class BadText(ValueError):
+    """Text that cannot be stored, at ``path`` (keys and list indexes from the top)."""
+
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path, self.message = path, message
 
 
 def _reject_constant(name):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "must not contain NUL characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text (it holds a lone surrogate)"
+    return None
+
+
+def check_parsed(data) -> None:
+    """Raise ``TooDeep`` or ``BadText`` for a parsed document we must not take further."""
+    stack = [(data, (), 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, (dict, list)) and depth > MAX_DEPTH:
+            raise TooDeep
+        if isinstance(value, dict):
+            for key, item in value.items():
+                problem = _text_problem(key)
+                if problem:
+                    raise BadText(path, f"has a key that {problem}")
+                stack.append((item, (*path, key), depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, index), depth + 1) for index, item in enumerate(value))
+        elif isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                raise BadText(path, problem)
+
+
+def _parse(read):
+    try:
+        data = read(parse_float=Decimal, parse_constant=_reject_constant)
+    except RecursionError:
+        raise TooDeep from None
+    check_parsed(data)
+    return data
+
+
 def loads_exact(text):
-    """JSON with numbers as exact Decimals; NaN and Infinity refused (ValueError)."""
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    """JSON with numbers as exact Decimals. Raises ValueError (``TooDeep``, ``BadText`` among
+    them) for what the API's parser refuses."""
+    return _parse(lambda **options: json.loads(text, **options))
+
+
+def error_detail(path: tuple, message: str):
+    """``message`` at ``path`` in DRF's nested error shape, so the problem document names the
+    field (and, inside a list, the row)."""
+    detail = [message]
+    for step in reversed(path):
+        detail = [*([{}] * step), detail] if isinstance(step, int) else {step: detail}
+    return detail if isinstance(detail, dict) else {"non_field_errors": [message]}
 
 
 class DecimalJSONParser(JSONParser):
@@ -29,8 +96,10 @@ class DecimalJSONParser(JSONParser):
             # DRF reads the stream itself: apply Django's body limit before parsing (413).
             raise RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
         encoding = get_encoding(parser_context)  # text codecs only (no bz2 bombs)
+        decoded = codecs.getreader(encoding)(stream)
         try:
-            decoded = codecs.getreader(encoding)(stream)
-            return json.load(decoded, parse_float=Decimal, parse_constant=_reject_constant)
+            return _parse(lambda **options: json.load(decoded, **options))
+        except BadText as exc:
+            raise ValidationError(error_detail(exc.path, exc.message)) from exc
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc

@@ -101,13 +101,14 @@ def problem_exception_handler(exc, context):
     return response
 
 
-def _django_problem(status: int, detail: str) -> JsonResponse:
+def problem_response(status: int, detail: str) -> JsonResponse:
+    """A problem document answered outside DRF (middleware, error handlers)."""
     return JsonResponse(problem(status, detail), status=status, content_type=CONTENT_TYPE)
 
 
 def api_not_found(request, exception=None):
-    return _django_problem(404, "Not found.")
+    return problem_response(404, "Not found.")
 
 
 def api_server_error(request):
-    return _django_problem(500, "The server failed to handle the request.")
+    return problem_response(500, "The server failed to handle the request.")

@@ -1,7 +1,11 @@
-"""API rate limits per key, per user and per address, counted in the shared cache (Redis)."""
+"""API rate limits per key, per user and per address, counted in the shared cache (Redis).
+
+With the cache unreachable the limits fail open: the request is served and a warning logged
+(``clients.cache``), so an outage of Redis does not take the API down with it."""
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from clients.cache import cache_or_default
 from clients.principals import Principal
 
 
@@ -21,6 +25,13 @@ class _PrincipalThrottle(SimpleRateThrottle):
         if ident is None:
             return None  # another throttle counts this request
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request, view):
+        return cache_or_default(
+            "API rate limiting",
+            True,
+            lambda: super(_PrincipalThrottle, self).allow_request(request, view),
+        )
 
 
 class ApiKeyRateThrottle(_PrincipalThrottle):

@@ -10,7 +10,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from clients.parsers import DecimalJSONParser
 from clients.principals import Action, Principal
 from clients.problems import Conflict
 from clients.viewsets import ClientScopedViewSet
@@ -123,7 +122,6 @@ class DiagnosticRunViewSet(mixins.ListModelMixin, ClientScopedViewSet):
 
     queryset = DiagnosticRun.objects.all()
     lookup_url_kwarg = "run_id"
-    parser_classes = [DecimalJSONParser]
     serializer_class = StartSerializer  # the schema's request body of create
 
     def client_queryset(self, client):

@@ -11,7 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from clients.parsers import DecimalJSONParser
 from clients.principals import Principal
 from clients.problems import PayloadTooLarge, UnprocessableEntity
 from clients.services.idempotency import MAX_KEY_LENGTH, IdempotencyMismatch
@@ -102,7 +101,7 @@ class MeasurementViewSet(mixins.ListModelMixin, ClientScopedViewSet):
         responses={200: UpsertResultSerializer},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
-    @action(detail=False, methods=["post"], url_path="bulk", parser_classes=[DecimalJSONParser])
+    @action(detail=False, methods=["post"], url_path="bulk")
     def bulk(self, request, *args, **kwargs):
         """Upsert up to 10,000 measurements, all or nothing."""
         rows = request.data.get("measurements") if isinstance(request.data, dict) else None

@@ -73,11 +73,14 @@ def parse_value(raw) -> Decimal:
         raise ValueError("must be a finite number")
     if value == 0:
         return Decimal(0)
-    exponent = value.normalize().as_tuple().exponent
-    if exponent < -MAX_FRACTION_DIGITS:
-        raise ValueError(f"has more than {MAX_FRACTION_DIGITS} digits after the point")
+    # Read from the digits, without arithmetic: 1e999999999 is a valid Decimal, but normalising
+    # or rounding it overflows the context, and rounding would hide digits past its precision.
     if value.adjusted() + 1 > MAX_INTEGER_DIGITS:
         raise ValueError(f"has more than {MAX_INTEGER_DIGITS} digits before the point")
+    _sign, digits, exponent = value.as_tuple()
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if exponent + trailing_zeros < -MAX_FRACTION_DIGITS:
+        raise ValueError(f"has more than {MAX_FRACTION_DIGITS} digits after the point")
     return value
 
 

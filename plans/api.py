@@ -10,7 +10,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from clients.parsers import DecimalJSONParser
 from clients.viewsets import ClientScopedViewSet
 from plans import services
 from plans.document import DocumentInvalid
@@ -62,7 +61,6 @@ class PlanViewSet(
     queryset = Plan.objects.all()
     serializer_class = PlanSummarySerializer
     lookup_url_kwarg = "plan_id"
-    parser_classes = [DecimalJSONParser]
 
     def client_queryset(self, client):
         if self.action == "list":

@@ -66,6 +66,8 @@ class _ResultViewSet(ClientScopedViewSet):
     """A stored result (GET) and its recompute (POST .../recompute/ -> 202 with a job)."""
 
     job_kind = ""
+    # The recompute's body; also what OPTIONS describes (DRF asks every view for a serializer).
+    serializer_class = RecomputeSerializer
     queryset = ScorecardSnapshot.objects.none()  # results are read through selectors
     pagination_class = None
     filter_backends = []

@@ -509,3 +509,11 @@ def test_no_credentials_is_401_with_the_scheme(world, name, method, kind):
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Api-Key"
     assert response.json()["status"] == 401
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_options_describes_every_route(world, name):
+    response = world.api("owner").options(url_of(name, world, world.a1))
+
+    assert response.status_code == 200, response.content
+    assert set(response.json()) >= {"name", "renders", "parses"}

@@ -118,3 +118,49 @@ def test_a_key_for_a_client_of_another_consultancy_is_refused(consultancy):
 
     with pytest.raises(ValidationError):
         api_key(consultancy, "read", client=foreign_client)
+
+
+# --- guessing keys ----------------------------------------------------------------------------
+
+
+def test_failed_keys_from_one_address_are_429_past_the_limit(consultancy, settings):
+    settings.API_KEY_FAILURE_LIMIT = 3
+    settings.API_KEY_LOCKOUT_SECONDS = 600
+    _, good = api_key(consultancy, "read")
+    guesses = [f"wp_{'0' * 12}_guess{n}" for n in range(4)]
+
+    answers = [get_clients(guess).status_code for guess in guesses[:3]]
+    # Three failures: the limit. From now on the address gets 429 for any key, even a good one,
+    # with how long to wait.
+    blocked = get_clients(guesses[3])
+    good_meanwhile = get_clients(good)
+
+    assert answers == [401, 401, 401]
+    assert blocked.status_code == 429
+    assert blocked["Retry-After"] == "600"
+    assert blocked.json()["status"] == 429
+    assert good_meanwhile.status_code == 429
+
+
+def test_failures_are_counted_per_address(consultancy, settings):
+    settings.API_KEY_FAILURE_LIMIT = 2
+    _, good = api_key(consultancy, "read")
+    guessing = APIClient(REMOTE_ADDR="203.0.113.7")
+    guessing.credentials(HTTP_AUTHORIZATION="Api-Key wp_000000000000_guess")
+    partner = APIClient(REMOTE_ADDR="198.51.100.2")
+    partner.credentials(HTTP_AUTHORIZATION=f"Api-Key {good}")
+
+    for _ in range(3):
+        guessing.get("/api/v1/clients/")
+
+    assert guessing.get("/api/v1/clients/").status_code == 429
+    assert partner.get("/api/v1/clients/").status_code == 200
+
+
+def test_good_keys_are_not_counted(consultancy, settings):
+    settings.API_KEY_FAILURE_LIMIT = 2
+    _, good = api_key(consultancy, "read")
+
+    statuses = {get_clients(good).status_code for _ in range(5)}
+
+    assert statuses == {200}

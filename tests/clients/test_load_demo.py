@@ -56,3 +56,18 @@ def test_load_demo_twice_changes_nothing():
     assert ClientMembership.objects.count() == 1
     owner = User.objects.get(email=DEMO_OWNER_EMAIL)
     assert (Consultancy.objects.get().id, owner.id) == first_ids
+
+
+def test_load_demo_prints_the_slug_and_client_ids_the_next_commands_take():
+    printed = load_demo()
+
+    consultancy = Consultancy.objects.get(slug="demo")
+    assert f"slug demo, id {consultancy.id}" in printed
+    for client in Client.objects.filter(consultancy=consultancy):
+        assert f"{client.id}  {client.slug}" in printed
+    # The command it suggests works as printed.
+    suggested = next(line for line in printed.splitlines() if "create_api_key" in line)
+    args = suggested.split("manage.py ", 1)[1].split()
+    out = StringIO()
+    call_command(*args, stdout=out)
+    assert out.getvalue().strip().splitlines()[-1].startswith("wp_")

@@ -13,13 +13,13 @@ def test_healthz_answers_without_touching_anything(client, django_assert_num_que
     assert response.json() == {"status": "ok"}
 
 
-def test_readyz_with_database_and_broker_up(client):
+def test_readyz_with_database_broker_and_cache_up(client):
     response = client.get("/readyz")
 
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": {"ok": True}, "broker": {"ok": True}},
+        "checks": {"database": {"ok": True}, "broker": {"ok": True}, "cache": {"ok": True}},
     }
 
 
