@@ -48,6 +48,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # the apps' direction and no import cycles (pyproject.toml)
 	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 1
 
 format: install

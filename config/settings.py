@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "metrics",
     "plans",
     "diagnostics",
+    "portal",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

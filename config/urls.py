@@ -1,4 +1,4 @@
-"""Top-level URLs: probes, accounts, admin, the language switch, the API."""
+"""Top-level URLs: probes, accounts, admin, the portal, the language switch, the API."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -33,6 +33,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("portal/", include("portal.urls")),
     path("api/v1/", include((api_v1, "api-v1"))),
 ]
 
