@@ -9,12 +9,14 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from clients.exactjson import ExactJSONField
 from clients.models import Client
+from metrics import display
 from metrics.models import VALUE_DIGITS, VALUE_PLACES, Metric
-from metrics.periods import Granularity
+from metrics.periods import Granularity, Period
 
 
 def _value(**kwargs):
@@ -232,7 +234,8 @@ class ScorecardSnapshot(models.Model):
         indexes = [models.Index(fields=["client", "-period_start"], name="scorecard_client_month")]
 
     def __str__(self):
-        return f"{self.plan} {self.period_start:%Y-%m}"
+        month = Period.containing(Granularity.MONTH, self.period_start)
+        return f"{self.plan} — {display.period(month, get_language())}"
 
 
 class BottleneckReport(models.Model):

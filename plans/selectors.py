@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -23,7 +24,7 @@ from django.utils import timezone
 from clients.models import Client, DirtyMark
 from clients.selectors import clients_visible_to
 from metrics import formulas
-from metrics.models import Measurement
+from metrics.models import Measurement, Metric
 from metrics.periods import Period
 from metrics.selectors import metrics_for_client
 from plans.document import MetricInfo
@@ -128,6 +129,31 @@ def plan_document(plan: Plan) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class KpiRow:
+    kpi: KpiNode
+    depth: int  # 0 for a KGI
+
+
+def kpi_rows(plan: Plan) -> list[KpiRow]:
+    """The plan's KPIs as a tree, each parent before its children (``plan_with_document``'s
+    prefetched KPIs: no query)."""
+    kpis = list(plan.kpis.all())
+    children: dict = {}
+    for kpi in kpis:
+        children.setdefault(kpi.parent_id, []).append(kpi)
+    rows, known = [], {kpi.pk for kpi in kpis}
+
+    def walk(kpi, depth):
+        rows.append(KpiRow(kpi, depth))
+        for child in children.get(kpi.pk, []):
+            walk(child, depth + 1)
+
+    for root in [kpi for kpi in kpis if kpi.parent_id is None or kpi.parent_id not in known]:
+        walk(root, 0)
+    return rows
+
+
 def document_as_input(document: dict, *, number: Callable[[Decimal], object] | None = None) -> dict:
     """A stored document (``plan_document``) as input again: ids dropped, dates as ISO text,
     decimals as they are or through ``number`` (e.g. to make them JSON-friendly)."""
@@ -147,6 +173,44 @@ def document_as_input(document: dict, *, number: Callable[[Decimal], object] | N
 
 
 # --- computed results ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScorecardRow:
+    """A stored scorecard's line with what a page needs to show it: its metric (name, unit)
+    and its depth in the KPI tree."""
+
+    line: dict
+    metric: Metric | None
+    depth: int
+
+
+@dataclass(frozen=True)
+class MilestoneRow:
+    milestone: dict
+    conditions: list[tuple[dict, Metric | None]]  # (condition, its metric)
+
+
+def scorecard_rows(snapshot: ScorecardSnapshot) -> tuple[list[ScorecardRow], list[MilestoneRow]]:
+    """The snapshot's lines (tree order, each with its depth) and milestones, with their
+    metrics. One query (the client's catalogue), whatever the number of lines."""
+    metrics = {metric.key: metric for metric in metrics_for_client(snapshot.client)}
+    lines = snapshot.payload["lines"]
+    parents = {line["kpi"]: line["parent"] for line in lines}
+
+    def depth(key: str) -> int:
+        steps, seen = 0, set()
+        while parents.get(key) and key not in seen:
+            seen.add(key)
+            key, steps = parents[key], steps + 1
+        return steps
+
+    rows = [ScorecardRow(line, metrics.get(line["metric"]), depth(line["kpi"])) for line in lines]
+    milestones = []
+    for milestone in snapshot.payload["milestones"]:
+        conditions = [(c, metrics.get(c["metric"])) for c in milestone["conditions"]]
+        milestones.append(MilestoneRow(milestone, conditions))
+    return rows, milestones
 
 
 def clients_with_active_plan() -> QuerySet[Client]:

@@ -17,15 +17,14 @@ with the document before and after, and marks the client's results stale.
 """
 
 import json
-from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from clients.admin_scoping import ServiceFormMixin, TenantScopedAdmin, principal_of
@@ -39,13 +38,12 @@ from plans.admin.forms import (
     PlanForm,
     PlanFromTemplateForm,
     editable_document,
-    json_number,
     problems_of,
 )
 from plans.admin.tables import Tables
 from plans.document import DocumentInvalid
 from plans.models import Plan
-from plans.selectors import plan_catalogue, plan_document, plan_with_document
+from plans.selectors import kpi_rows, plan_catalogue, plan_with_document
 
 
 @admin.register(Plan)
@@ -65,6 +63,10 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
     ]
     readonly_fields = ["client", "document_summary"]
     change_form_template = "admin/plans/plan/change_form.html"
+
+    class Media:
+        css = {"all": ["plans/display.css"]}
+
     change_list_template = "admin/plans/plan/change_list.html"
     document_template = "admin/plans/plan/document.html"
     tables_template = "admin/plans/plan/tables.html"
@@ -162,123 +164,9 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
         if obj is None or obj.pk is None:
             return "–"
         plan = plan_with_document(client=obj.client).get(pk=obj.pk)
-        document = plan_document(plan)
-        return format_html(
-            "<h4>{}</h4>{}<h4>{}</h4>{}<h4>{}</h4>{}",
-            _("KPIs"),
-            self._kpi_table(document["kpis"]),
-            _("Milestones"),
-            self._milestone_table(document["milestones"]),
-            _("Funnels"),
-            self._funnel_tables(document["funnels"]),
-        )
-
-    @staticmethod
-    def _table(headers, rows):
-        """rows: tuples of already-escaped cells (SafeStrings from format_html) or plain text."""
-        if not rows:
-            return format_html("<p>{}</p>", _("None"))
-        head = format_html_join("", "<th>{}</th>", ((header,) for header in headers))
-        body = format_html_join(
-            "",
-            "<tr>{}</tr>",
-            ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
-        )
-        return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
-
-    @staticmethod
-    def _show(value):
-        if value is None or value == "":
-            return "–"
-        if isinstance(value, Decimal):
-            return json_number(value)
-        return value
-
-    def _kpi_table(self, kpis):
-        show = self._show
-        return self._table(
-            [
-                _("key"),
-                _("metric"),
-                _("parent"),
-                _("weight"),
-                _("baseline"),
-                _("must"),
-                _("stretch"),
-                _("target period"),
-                _("interpolation"),
-                _("formula"),
-            ],
-            [
-                (
-                    kpi["key"],
-                    kpi["metric"],
-                    show(kpi["parent"]),
-                    show(kpi["weight"]),
-                    f"{kpi['baseline']['period']}: {show(kpi['baseline']['value'])}",
-                    show(kpi["must"]),
-                    show(kpi["stretch"]),
-                    kpi["target_period"],
-                    kpi["interpolation"],
-                    show(kpi["formula"]),
-                )
-                for kpi in kpis
-            ],
-        )
-
-    def _milestone_table(self, milestones):
-        show = self._show
-        return self._table(
-            [_("key"), _("name"), _("due"), _("kind"), _("achieved on"), _("conditions")],
-            [
-                (
-                    milestone["key"],
-                    milestone["name"],
-                    milestone["due"],
-                    milestone["kind"],
-                    show(milestone["achieved_on"]),
-                    format_html_join(
-                        "",
-                        "<div>{} {} {}{}</div>",
-                        (
-                            (
-                                condition["metric"],
-                                "≥" if condition["op"] == "gte" else "≤",
-                                show(condition["value"]),
-                                format_html(" ({})", _("cumulative"))
-                                if condition["cumulative"]
-                                else "",
-                            )
-                            for condition in milestone["conditions"]
-                        ),
-                    )
-                    or "–",
-                )
-                for milestone in milestones
-            ],
-        )
-
-    def _funnel_tables(self, funnels):
-        show = self._show
-        if not funnels:
-            return format_html("<p>{}</p>", _("None"))
-        return format_html_join(
-            "",
-            "<h5>{} ({})</h5>{}",
-            (
-                (
-                    funnel["name"],
-                    funnel["key"],
-                    self._table(
-                        [_("stage"), _("metric"), _("target conversion")],
-                        [
-                            (stage["name"], stage["metric"], show(stage["target_conversion"]))
-                            for stage in funnel["stages"]
-                        ],
-                    ),
-                )
-                for funnel in funnels
-            ),
+        return render_to_string(
+            "plans/partials/plan_document.html",
+            {"plan": plan, "kpis": kpi_rows(plan), "client": obj.client},
         )
 
     # --- custom pages ---------------------------------------------------------------------------

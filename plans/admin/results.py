@@ -1,16 +1,38 @@
-"""The stored scorecards in the admin, month by month; the action queues a recompute."""
+"""The stored scorecards in the admin, month by month, as a consultant reads them: the month,
+score and health, each KPI by its name with formatted values and its status, the milestones.
+Read-only; the action queues a recompute."""
 
 from django.contrib import admin, messages
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from clients.admin import ReadOnlyAdminMixin
 from clients.admin_scoping import TenantScopedAdmin, principal_of
 from clients.principals import Action
 from clients.selectors import client_actions
+from metrics import display
 from metrics.periods import Granularity, Period
-from plans.admin.plan import PlanAdmin
+from plans.display import HEALTH
 from plans.models import ScorecardSnapshot
+from plans.selectors import scorecard_rows
 from plans.services.recompute.jobs import recompute_job_create
+from plans.templatetags.plans_display import health_badge
+
+
+def _month(snapshot) -> Period:
+    return Period.containing(Granularity.MONTH, snapshot.period_start)
+
+
+class HealthFilter(admin.SimpleListFilter):
+    title = _("health")
+    parameter_name = "health"
+
+    def lookups(self, request, model_admin):
+        return [(health, badge.word) for health, badge in HEALTH.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(health=self.value()) if self.value() else queryset
 
 
 @admin.register(ScorecardSnapshot)
@@ -21,40 +43,94 @@ class ScorecardSnapshotAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
         "client",
         "plan",
         "month",
-        "score",
-        "health",
-        "off_track",
-        "at_risk",
-        "bottleneck",
+        "score_shown",
+        "health_shown",
+        "off_track_shown",
+        "at_risk_shown",
+        "bottleneck_shown",
         "computed_at",
     ]
-    list_filter = ["health", ("client", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [HealthFilter, ("client", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["client", "plan"]
     search_fields = ["client__name", "plan__name"]
-    exclude = ["payload"]
-    readonly_fields = ["lines_table"]
+    fields = [
+        ("client", "plan"),
+        ("month", "as_of_shown"),
+        ("score_shown", "health_shown", "coverage_shown"),
+        ("off_track_shown", "at_risk_shown", "bottleneck_shown"),
+        "next_milestone_shown",
+        "computed_at",
+        "lines_table",
+        "milestones_table",
+    ]
+    readonly_fields = [
+        name for row in fields for name in (row if isinstance(row, tuple) else [row])
+    ]
     actions = ["recompute"]
+
+    class Media:
+        css = {"all": ["plans/display.css"]}
 
     @admin.display(description=_("month"), ordering="period_start")
     def month(self, obj):
-        return f"{obj.period_start:%Y-%m}"
+        return display.period(_month(obj), get_language())
 
-    @admin.display(description=_("lines"))
+    @admin.display(description=_("as of"))
+    def as_of_shown(self, obj):
+        return display.day(obj.as_of, get_language())
+
+    @admin.display(description=_("score"), ordering="score")
+    def score_shown(self, obj):
+        return display.plain(obj.score, get_language()).text
+
+    @admin.display(description=_("health"), ordering="health")
+    def health_shown(self, obj):
+        return render_to_string("plans/partials/badge.html", health_badge(obj.health))
+
+    @admin.display(description=_("coverage"))
+    def coverage_shown(self, obj):
+        return display.ratio(obj.payload.get("coverage"), get_language()).text
+
+    @admin.display(description=_("KPIs off track"), ordering="off_track")
+    def off_track_shown(self, obj):
+        return obj.off_track
+
+    @admin.display(description=_("KPIs at risk"), ordering="at_risk")
+    def at_risk_shown(self, obj):
+        return obj.at_risk
+
+    @admin.display(description=_("bottleneck stage"), ordering="bottleneck")
+    def bottleneck_shown(self, obj):
+        return obj.bottleneck or display.MISSING
+
+    @admin.display(description=_("next milestone"))
+    def next_milestone_shown(self, obj):
+        upcoming = obj.next_milestone
+        if not upcoming:
+            return display.MISSING
+        return _("%(name)s, due %(due)s") % {
+            "name": upcoming["name"],
+            "due": display.day(upcoming["due"], get_language()),
+        }
+
+    @staticmethod
+    def _rows(obj):
+        if not hasattr(obj, "_shown_rows"):  # the lines and milestones share one read
+            obj._shown_rows = scorecard_rows(obj)
+        return obj._shown_rows
+
+    @admin.display(description=_("KPIs"))
     def lines_table(self, obj):
-        show = PlanAdmin._show
-        return PlanAdmin._table(
-            [_("KPI"), _("actual"), _("must"), _("stretch"), _("attainment"), _("status")],
-            [
-                (
-                    line["kpi"],
-                    show(line["actual"]),
-                    show(line["must_target"]),
-                    show(line["stretch_target"]),
-                    show(line["attainment"]),
-                    line["status"],
-                )
-                for line in obj.payload["lines"]
-            ],
+        rows, _milestones = self._rows(obj)
+        return render_to_string(
+            "plans/partials/scorecard_lines.html", {"rows": rows, "client": obj.client}
+        )
+
+    @admin.display(description=_("milestones"))
+    def milestones_table(self, obj):
+        _lines, milestones = self._rows(obj)
+        return render_to_string(
+            "plans/partials/milestone_rows.html", {"milestones": milestones, "client": obj.client}
         )
 
     @admin.action(description=_("Recompute the selected months now"))
@@ -67,10 +143,7 @@ class ScorecardSnapshotAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
             ):
                 continue
             recompute_job_create(
-                client=snapshot.client,
-                period=Period.containing(Granularity.MONTH, snapshot.period_start),
-                force=True,
-                actor=principal,
+                client=snapshot.client, period=_month(snapshot), force=True, actor=principal
             )
             queued += 1
         messages.info(request, _("%(count)d recomputes queued.") % {"count": queued})

@@ -1,0 +1,18 @@
+"""``{% status_badge line.status %}`` and ``{% health_badge snapshot.health %}``: a verdict as a
+word, an icon and a colour (``plans/partials/badge.html``, styled by plans/display.css)."""
+
+from django import template
+
+from plans import display
+
+register = template.Library()
+
+
+@register.inclusion_tag("plans/partials/badge.html")
+def status_badge(status):
+    return {"badge": display.status_badge(status), "kind": "status", "value": status}
+
+
+@register.inclusion_tag("plans/partials/badge.html")
+def health_badge(health):
+    return {"badge": display.health_badge(health), "kind": "health", "value": health or "no_data"}
