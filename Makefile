@@ -17,7 +17,8 @@ install: $(BIN)/.installed
 
 $(BIN)/.installed: requirements-dev.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile --require-hashes \
+		-r requirements-dev.lock
 	@touch $@
 
 demo: install

@@ -6,6 +6,8 @@ A2 is A1's sibling in the same consultancy; B1 is foreign to all of A.
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.test import Client as Browser
 from rest_framework.test import APIClient
 
 from clients.models import Client, Consultancy, Job
@@ -69,6 +71,7 @@ class World:
     b1: Client
     users: dict = field(default_factory=dict)
     keys: dict = field(default_factory=dict)  # kind -> (ApiKey, plain key)
+    sessions: dict = field(default_factory=dict)  # user kind -> a signed-in session's cookie
 
     def principal(self, kind: str) -> Principal:
         if kind in self.keys:
@@ -81,7 +84,9 @@ class World:
         if kind in self.keys:
             api.credentials(HTTP_AUTHORIZATION=f"Api-Key {self.keys[kind][1]}")
         else:
-            api.force_login(self.users[kind])
+            # The session made once with the world (each test rolls back to it), as
+            # force_login would make it for every test.
+            api.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[kind]
         return api
 
 
@@ -136,6 +141,10 @@ def build_world() -> World:
         diagnostic_start(client=client, template=builtin, actor=None)
     # Bravo has a questionnaire of its own, which Acme's principals must not be able to use.
     template_copy(template=builtin, consultancy=world.b, key="bravo-check", actor=None)
+    for kind, user in world.users.items():
+        browser = Browser()
+        browser.force_login(user)
+        world.sessions[kind] = browser.cookies[settings.SESSION_COOKIE_NAME].value
     return world
 
 
