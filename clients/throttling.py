@@ -27,11 +27,8 @@ class _PrincipalThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
     def allow_request(self, request, view):
-        return cache_or_default(
-            "API rate limiting",
-            True,
-            lambda: super(_PrincipalThrottle, self).allow_request(request, view),
-        )
+        count_and_decide = super().allow_request
+        return cache_or_default("API rate limiting", True, lambda: count_and_decide(request, view))
 
 
 class ApiKeyRateThrottle(_PrincipalThrottle):
