@@ -15,6 +15,7 @@ DEMO_CONSULTANCY_SLUG = "demo"
 DEMO_OWNER_EMAIL = "owner@demo.waypoint.test"
 DEMO_CONSULTANT_EMAIL = "consultant@demo.waypoint.test"
 DEMO_CLIENT_VIEWER_EMAIL = "viewer@sakura.waypoint.test"
+DEMO_CLIENT_EDITOR_EMAIL = "editor@hikari.waypoint.test"
 DEMO_CLIENTS = [
     # slug, name, industry, business model
     ("sakura-cafe", "Sakura Cafe Group", "Food service", "B2C stores and online shop"),
@@ -107,7 +108,7 @@ def _demo_user(email: str, full_name: str, password: str):
 
 
 def clients_and_people(context: DemoContext) -> None:
-    """Two clients, a consultant assigned to one, a client user of the other: one of each role."""
+    """The clients, a consultant assigned to one, a client viewer and a client editor."""
     from clients.models import Client, ClientAssignment, ClientMembership, ConsultancyMembership
     from clients.services.people import client_assign, client_member_set, consultancy_member_set
     from clients.services.tenants import client_create
@@ -149,3 +150,13 @@ def clients_and_people(context: DemoContext) -> None:
             actor=None,
         )
     context.logins.append(("client viewer (Sakura)", viewer.email, context.password))
+
+    editor = _demo_user(DEMO_CLIENT_EDITOR_EMAIL, "Hikari Editor", context.password)
+    if not ClientMembership.objects.filter(client=clients["hikari-growth"], user=editor).exists():
+        client_member_set(
+            client=clients["hikari-growth"],
+            user=editor,
+            role=ClientMembership.Role.EDITOR,
+            actor=None,
+        )
+    context.logins.append(("client editor (Hikari)", editor.email, context.password))

@@ -1,7 +1,7 @@
 """The diagnostic templates that ship with Waypoint (written to the database by a migration).
 
 ``strategy-quick-check``: the quick strategy check a consultancy starts an engagement with, in
-English and Japanese, drawn from the consulting practice in the seeds (strategy before tools,
+English and Japanese, drawn from common Japanese consulting practice (strategy before tools,
 the customer journey split into measured stages, ambitious goals broken into a few KPIs with
 dated milestones, outside help with clear roles, a monthly budget).
 """

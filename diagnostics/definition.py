@@ -338,6 +338,32 @@ def _contradiction(errors, raw, path, questions) -> Contradiction:
 # --- answers --------------------------------------------------------------------------------------
 
 
+def answer_from_text(question: Question, text: str):
+    """A form's text as the answer ``clean_answer`` takes (None for an empty field: no answer),
+    or ValueError saying what the question takes."""
+    text = (text or "").strip()
+    if text == "":
+        return None
+    match question.type:
+        case "scale":
+            if not text.isdigit():
+                raise ValueError("must be a whole number from 1 to 5")
+            return int(text)
+        case "yes_no":
+            if text.lower() not in ("true", "false"):
+                raise ValueError("must be true or false")
+            return text.lower() == "true"
+        case "choice":
+            for option in question.options:
+                if str(option.value) == text:
+                    return option.value
+            raise ValueError("is not one of the choices")
+        case "number":
+            return parse_value(text)
+        case _:
+            return text
+
+
 def clean_answer(question: Question, value):
     """The answer as stored, or ValueError saying what the question takes."""
     match question.type:

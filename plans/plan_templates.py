@@ -98,7 +98,7 @@ def state(key, name, due: date, *conditions) -> dict:
     }
 
 
-# --- 1. the first year of a new business (seed 000) ---------------------------------------------
+# --- 1. the first year of a new business
 
 
 def _first_year(s: date, lang: str) -> dict:
@@ -163,7 +163,7 @@ def _first_year(s: date, lang: str) -> dict:
     }
 
 
-# --- 2. twelve months of a B2B SaaS (seed 001) --------------------------------------------------
+# --- 2. twelve months of a B2B SaaS
 
 
 def _b2b_saas(s: date, lang: str) -> dict:
@@ -215,7 +215,7 @@ def _b2b_saas(s: date, lang: str) -> dict:
     }
 
 
-# --- 3. an automated customer-acquisition business (seed 002) -----------------------------------
+# --- 3. an automated customer-acquisition business
 
 
 def _acquisition(s: date, lang: str) -> dict:
@@ -279,7 +279,7 @@ def _acquisition(s: date, lang: str) -> dict:
     }
 
 
-# --- 4. a KPI tree for tripling sales (seed 004) ------------------------------------------------
+# --- 4. a KPI tree for tripling sales
 
 
 def _sales_x3(s: date, lang: str) -> dict:
@@ -362,7 +362,7 @@ def _sales_x3(s: date, lang: str) -> dict:
     }
 
 
-# --- 5. the customer journey (seed 003) ---------------------------------------------------------
+# --- 5. the customer journey
 
 
 def _journey(s: date, lang: str) -> dict:

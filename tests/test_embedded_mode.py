@@ -48,7 +48,7 @@ def test_fresh_sqlite_migrate_and_load_demo_twice(demo_site):
     with sqlite3.connect(var_dir / "waypoint.sqlite3") as db:
         (consultancies,) = db.execute("select count(*) from clients_consultancy").fetchone()
         (users,) = db.execute("select count(*) from clients_user").fetchone()
-    assert (consultancies, users) == (1, 3)
+    assert (consultancies, users) == (1, 4)  # owner, consultant, client viewer and editor
 
 
 def test_the_demo_is_computed_and_recompute_runs_on_sqlite(demo_site):

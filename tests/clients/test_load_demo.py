@@ -49,11 +49,11 @@ def test_load_demo_twice_changes_nothing():
     load_demo()
 
     assert Consultancy.objects.count() == 1
-    assert User.objects.count() == 3  # owner, consultant, client viewer
+    assert User.objects.count() == 4  # owner, consultant, client viewer, client editor
     assert ConsultancyMembership.objects.count() == 2
     assert Client.objects.count() == 3
     assert ClientAssignment.objects.count() == 1
-    assert ClientMembership.objects.count() == 1
+    assert ClientMembership.objects.count() == 2
     owner = User.objects.get(email=DEMO_OWNER_EMAIL)
     assert (Consultancy.objects.get().id, owner.id) == first_ids
 

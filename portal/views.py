@@ -1,0 +1,310 @@
+"""The client portal's pages: thin views that read through ``portal.selectors`` and write
+through the apps' services. Every page of a client resolves it through the signed-in person's
+scope first, so a client outside it is a 404."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from clients.models import Job
+from clients.principals import Principal
+from diagnostics import services as diagnostics
+from diagnostics.definition import answer_from_text
+from diagnostics.selectors import latest_versions, template_for_client, templates_for_consultancies
+from metrics import display
+from metrics.periods import Granularity, Period, PeriodError
+from plans.selectors import scorecard_rows
+from plans.services.recompute.jobs import recompute_job_create
+from portal import selectors
+
+
+def client_page(view):
+    """Resolve the client (404 outside the person's scope) and the month the page is about."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, client_id, *args, **kwargs):
+        page = selectors.client_page(
+            principal=Principal(user=request.user),
+            client_id=client_id,
+            period=request.GET.get("period"),
+        )
+        return view(request, page, *args, **kwargs)
+
+    return wrapper
+
+
+def _require_write(page) -> None:
+    if not page.may_write:
+        raise PermissionDenied
+
+
+def _context(page, **extra) -> dict:
+    return {"page": page, "client": page.client, **extra}
+
+
+@login_required
+def picker(request):
+    """A client user with one client goes straight to it; anyone else picks."""
+    clients = list(selectors.visible_clients(Principal(user=request.user)))
+    if len(clients) == 1 and not request.user.is_staff:
+        return redirect("portal:overview", client_id=clients[0].pk)
+    return render(request, "portal/picker.html", {"clients": clients})
+
+
+@client_page
+def overview(request, page):
+    job = None
+    if request.GET.get("job"):
+        job = selectors.client_job(page, request.GET["job"])
+    return render(
+        request,
+        "portal/overview.html",
+        _context(page, overview=selectors.overview(page), job=job, section="overview"),
+    )
+
+
+@client_page
+def kpi(request, page, key):
+    detail = selectors.kpi_detail(page, key)
+    language = get_language()
+    chart = {
+        **detail.chart,
+        "labels": [display.period(period, language) for period in detail.chart["periods"]],
+        "unit": detail.metric.unit,
+        "currency": page.client.currency,
+        "language": language,
+    }
+    return render(
+        request, "portal/kpi.html", _context(page, detail=detail, chart=chart, section="tree")
+    )
+
+
+@client_page
+def tree(request, page):
+    return render(
+        request, "portal/tree.html", _context(page, roots=selectors.kpi_tree(page), section="tree")
+    )
+
+
+@client_page
+def milestones(request, page):
+    past, ahead = selectors.milestones(page)
+    return render(
+        request,
+        "portal/milestones.html",
+        _context(page, past=past, ahead=ahead, section="milestones"),
+    )
+
+
+@client_page
+def funnel(request, page):
+    view = selectors.funnel(page, request.GET.get("funnel"))
+    return render(request, "portal/funnel.html", _context(page, funnel=view, section="funnel"))
+
+
+@login_required
+def report(request, client_id, month):
+    """The printable monthly report of ``month`` (YYYY-MM), in the reader's language."""
+    try:
+        period = Period.parse(month)
+    except PeriodError as exc:
+        raise Http404 from exc
+    if period.granularity != Granularity.MONTH:
+        raise Http404
+    page = selectors.client_page(
+        principal=Principal(user=request.user), client_id=client_id, period=str(period)
+    )
+    rows, milestone_rows = scorecard_rows(page.snapshot) if page.snapshot else ([], [])
+    return render(
+        request,
+        "portal/report.html",
+        _context(
+            page,
+            overview=selectors.overview(page),
+            rows=rows,
+            milestones=milestone_rows,
+            funnel=selectors.funnel(page, None),
+        ),
+    )
+
+
+@require_POST
+@client_page
+def recompute(request, page):
+    """Editors ask for the month's results to be computed again, and watch the job."""
+    _require_write(page)
+    job = recompute_job_create(
+        client=page.client, period=page.month, actor=page.principal, force=True
+    )
+    url = reverse("portal:overview", kwargs={"client_id": page.client.pk})
+    return redirect(f"{url}?period={page.month}&job={job.pk}")
+
+
+@client_page
+def job(request, page, job_id):
+    """A job's progress, polled by the page while it runs; once it is done the page reloads."""
+    found = selectors.client_job(page, job_id)
+    finished = found.status in (Job.Status.SUCCEEDED, Job.Status.FAILED)
+    if finished and request.htmx:
+        return HttpResponseClientRefresh()
+    return render(request, "portal/partials/job.html", {"job": found, "client": page.client})
+
+
+# --- diagnostics --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@client_page
+def diagnostics_list(request, page):
+    if request.method == "POST":
+        _require_write(page)
+        template = template_for_client(client=page.client, key=request.POST.get("template", ""))
+        if template is None:
+            raise Http404
+        run = diagnostics.run_start(client=page.client, template=template, actor=page.principal)
+        return redirect("portal:diagnostic", client_id=page.client.pk, run_id=run.pk)
+    templates = latest_versions(templates_for_consultancies([page.client.consultancy_id]))
+    return render(
+        request,
+        "portal/diagnostics.html",
+        _context(
+            page,
+            runs=selectors.diagnostic_runs(page),
+            templates=templates,
+            section="diagnostics",
+        ),
+    )
+
+
+def _questionnaire(run):
+    """The run's sections, each question with its saved answer, for the form."""
+    definition = diagnostics.definition_of(run.template)
+    return definition, [
+        (section, [(question, run.answers.get(question.key)) for question in section.questions])
+        for section in definition.sections
+    ]
+
+
+@client_page
+def diagnostic(request, page, run_id):
+    return _diagnostic_page(request, page, selectors.diagnostic_run(page, run_id))
+
+
+def _diagnostic_page(request, page, run, missing=()):
+    """A run: its questions to answer a section at a time (an editor, before submitting), or
+    its result."""
+    definition, sections = _questionnaire(run)
+    answered = sum(1 for key in definition.questions if run.answers.get(key) is not None)
+    japanese = (get_language() or "").startswith("ja")
+    steps = [
+        {
+            "section": section,
+            "answered": sum(1 for _question, answer in questions if answer is not None),
+            "total": len(questions),
+            "missing": any(question.key in missing for question, _answer in questions),
+        }
+        for section, questions in sections
+    ]
+    keys = [section.key for section, _questions in sections]
+    asked = request.GET.get("section")
+    if asked not in keys:  # the first section with a question still to answer
+        unfinished = [s["section"].key for s in steps if s["missing"] or s["answered"] < s["total"]]
+        asked = unfinished[0] if unfinished else keys[0]
+    position = keys.index(asked)
+    section_scores = []
+    if run.result:
+        scores = {section["key"]: section["score"] for section in run.result["sections"]}
+        section_scores = [
+            (section.title_ja if japanese else section.title, scores.get(section.key))
+            for section in definition.sections
+        ]
+    return render(
+        request,
+        "portal/diagnostic.html",
+        _context(
+            page,
+            run=run,
+            definition=definition,
+            steps=steps,
+            current=sections[position],
+            previous_key=keys[position - 1] if position > 0 else None,
+            next_key=keys[position + 1] if position + 1 < len(keys) else None,
+            answered=answered,
+            total=len(definition.questions),
+            missing=set(missing),
+            japanese=japanese,
+            section_scores=section_scores,
+            section_chart={
+                "labels": [title for title, _score in section_scores],
+                "scores": [None if score is None else float(score) for _t, score in section_scores],
+            },
+            section="diagnostics",
+        ),
+    )
+
+
+@require_POST
+@client_page
+def diagnostic_answers(request, page, run_id):
+    """Save the answers a form sends (``q_<key>`` fields): one question as it changes (htmx,
+    answered with its status), or all of them (the form's button, answered with the page)."""
+    _require_write(page)
+    run = selectors.diagnostic_run(page, run_id)
+    definition = diagnostics.definition_of(run.template)
+    answers, errors = {}, {}
+    for key, question in definition.questions.items():
+        field = f"q_{key}"
+        if field not in request.POST:
+            continue
+        try:
+            answers[key] = answer_from_text(question, request.POST[field])
+        except ValueError as exc:
+            errors[key] = str(exc)
+    if not errors:
+        try:
+            diagnostics.run_answers_save(run=run, answers=answers, actor=page.principal)
+        except diagnostics.RunClosed:
+            errors = {key: _("The diagnostic was submitted; answers are final.") for key in answers}
+        except diagnostics.AnswersInvalid as exc:
+            errors = exc.errors
+    if request.htmx:
+        return render(
+            request, "portal/partials/answer_status.html", {"errors": errors, "saved": answers}
+        )
+    if errors:
+        for key, message in errors.items():
+            messages.error(request, f"{key}: {message}")
+    else:
+        messages.success(request, _("Your answers were saved."))
+    url = reverse("portal:diagnostic", kwargs={"client_id": page.client.pk, "run_id": run.pk})
+    following = request.POST.get("next_section")
+    return redirect(f"{url}?section={following}" if following and not errors else url)
+
+
+@require_POST
+@client_page
+def diagnostic_submit(request, page, run_id):
+    _require_write(page)
+    run = selectors.diagnostic_run(page, run_id)
+    try:
+        diagnostics.run_submit(run=run, actor=page.principal)
+    except diagnostics.RunIncomplete as exc:
+        messages.error(request, _("Some required questions are not answered yet."))
+        response = _diagnostic_page(request, page, run, missing=exc.missing)
+        response.status_code = 400
+        return response
+    except diagnostics.RunClosed:
+        messages.info(request, _("This diagnostic was submitted already."))
+    return redirect("portal:diagnostic", client_id=page.client.pk, run_id=run.pk)
