@@ -78,6 +78,12 @@ class World:
             return Principal(api_key=self.keys[kind][0])
         return Principal(user=self.users[kind])
 
+    def browser(self, kind: str) -> Browser:
+        """A browser signed in as the world's user of this kind (its session made once)."""
+        browser = Browser()
+        browser.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[kind]
+        return browser
+
     def api(self, kind: str) -> APIClient:
         """An API client signed in as the principal of this kind."""
         api = APIClient()
