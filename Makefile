@@ -11,7 +11,7 @@ WEB_CONCURRENCY ?= 2
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/waypoint
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo serve worker beat test lint format bench lock messages
+.PHONY: install demo serve worker beat test lint format bench lock messages vendor
 
 install: $(BIN)/.installed
 
@@ -68,6 +68,11 @@ lock:
 		--output-file requirements.lock --quiet
 	uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes \
 		--output-file requirements-dev.lock --quiet
+
+# Refresh the vendored front-end files (Chart.js, htmx; axe-core for the tests) from npm, at the
+# versions pinned in the script. The files are committed: serving and testing need no npm.
+vendor:
+	scripts/vendor_js.sh
 
 # Extract and compile translations (needs GNU gettext); the compiled .mo files are committed
 # so that a machine without gettext still serves Japanese.

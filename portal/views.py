@@ -279,9 +279,18 @@ def diagnostic_answers(request, page, run_id):
             errors = {key: _("The diagnostic was submitted; answers are final.") for key in answers}
         except diagnostics.AnswersInvalid as exc:
             errors = exc.errors
-    if request.htmx:
+    if request.htmx:  # the question's status, and the count of answers out of band
+        run.refresh_from_db(fields=["answers"])
+        answered = sum(1 for key in definition.questions if run.answers.get(key) is not None)
         return render(
-            request, "portal/partials/answer_status.html", {"errors": errors, "saved": answers}
+            request,
+            "portal/partials/answer_status.html",
+            {
+                "errors": errors,
+                "saved": answers,
+                "answered": answered,
+                "total": len(definition.questions),
+            },
         )
     if errors:
         for key, message in errors.items():

@@ -1,8 +1,11 @@
-"""Make sure the PostgreSQL and Redis the tests use answer; start local ones if they are stopped.
+"""Make sure what the tests use is there: PostgreSQL and Redis answer (local ones are started if
+they are stopped), and Debian's Chromium is installed for the browser tests.
 
 Reads DATABASE_URL and REDIS_URL. For a loopback address whose server is installed but not
 running, starts it with this machine's commands; otherwise stops at once with a message that says
-how to start one. Exits 0 when both answer and PostgreSQL is version 15 or newer.
+how to start one. Chromium (with Japanese fonts, so pages and reports render their text) is
+installed with apt when it is missing; a browser is never downloaded any other way. Exits 0
+when both services answer, PostgreSQL is version 15 or newer, and Chromium is there.
 """
 
 import os
@@ -28,8 +31,8 @@ HOW_TO_START = (
 )
 
 
-def fail(message: str) -> None:
-    print(f"ensure_services: {message}\n\n{HOW_TO_START}", file=sys.stderr)
+def fail(message: str, hint: str = HOW_TO_START) -> None:
+    print(f"ensure_services: {message}\n\n{hint}", file=sys.stderr)
     sys.exit(1)
 
 
@@ -121,6 +124,25 @@ def ensure_redis(url: str) -> None:
     print(f"ensure_services: Redis answers at {host}:{port}")
 
 
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_PACKAGES = ["chromium", "fonts-noto-cjk"]
+
+
+def ensure_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        print(f"ensure_services: Chromium is at {CHROMIUM}")
+        return
+    apt = shutil.which("apt-get")
+    if apt is None:
+        fail("the browser tests need Debian's Chromium.", f"Install it at {CHROMIUM}.")
+    print(f"ensure_services: installing {', '.join(BROWSER_PACKAGES)} with apt")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([apt, "update", "-qq"], check=False, env=env)
+    done = subprocess.run([apt, "install", "-y", "-qq", *BROWSER_PACKAGES], check=False, env=env)
+    if done.returncode != 0 or not Path(CHROMIUM).exists():
+        fail("could not install Chromium.", f"apt-get install {' '.join(BROWSER_PACKAGES)}")
+
+
 def main() -> None:
     database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
     if not database_url or not redis_url:
@@ -129,6 +151,7 @@ def main() -> None:
         fail(f"the tests need PostgreSQL, got DATABASE_URL={database_url!r}.")
     ensure_postgres(database_url)
     ensure_redis(redis_url)
+    ensure_chromium()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
 """Suite-wide fixtures. The suite runs against real PostgreSQL and Redis (``make test``)."""
 
 import copy
+import os
+import signal
+import subprocess
 
 import pytest
 from django.conf import settings
+
+from tests.helpers import ROOT, embedded_env, free_port, manage, wait_for_url
 
 
 def pytest_configure(config):
@@ -69,3 +74,43 @@ def as_user(client, world):
         return client
 
     return sign_in
+
+
+# --- the demo as a bare machine runs it: SQLite, load_demo, make serve --------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory):
+    """A migrated SQLite file with the demo loaded: (environment, var dir, what load_demo said)."""
+    var_dir = tmp_path_factory.mktemp("embedded")
+    env = embedded_env(var_dir)
+    migrated = manage("migrate", "--noinput", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    loaded = manage("load_demo", env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    return env, var_dir, loaded.stdout
+
+
+@pytest.fixture(scope="session")
+def served_demo(demo_site):
+    """`make serve`, as the README runs it after migrating: (base URL, environment, load_demo's
+    output). Stopped (with its gunicorn) when the test session ends."""
+    env, var_dir, printed = demo_site
+    port = free_port()
+    log = (var_dir / "serve.log").open("w")  # what the server says, for a failing test
+    server = subprocess.Popen(
+        ["make", "--no-print-directory", "serve", f"PORT={port}", "WEB_CONCURRENCY=2"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_url(f"{base}/healthz")
+        yield base, env, printed
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        log.close()

@@ -5,35 +5,18 @@ module; the tests run in file order, the one that imports data last."""
 import http.client
 import http.cookiejar
 import json
-import os
 import re
-import signal
-import socket
 import sqlite3
-import subprocess
-import time
 import urllib.parse
 import urllib.request
 import uuid
 
 import pytest
 
-from tests.helpers import ROOT, embedded_env, manage
+from tests.helpers import embedded_env, manage
 
 pytestmark = pytest.mark.slow
 DEMO_PASSWORD = "waypoint-demo"
-
-
-@pytest.fixture(scope="module")
-def demo_site(tmp_path_factory):
-    """A migrated SQLite file with the demo loaded: (environment, var dir, what load_demo said)."""
-    var_dir = tmp_path_factory.mktemp("embedded")
-    env = embedded_env(var_dir)
-    migrated = manage("migrate", "--noinput", env=env)
-    assert migrated.returncode == 0, migrated.stderr
-    loaded = manage("load_demo", env=env)
-    assert loaded.returncode == 0, loaded.stderr
-    return env, var_dir, loaded.stdout
 
 
 def test_fresh_sqlite_migrate_and_load_demo_twice(demo_site):
@@ -82,48 +65,8 @@ def test_migrations_match_the_models(tmp_path):
 # --- served by `make serve` ---------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer within {seconds} s")
-
-
-@pytest.fixture(scope="module")
-def served(demo_site):
-    """`make serve`, as the README runs it after migrating: (base URL, environment, load_demo's
-    output). Stopped (with its gunicorn) when the module is done."""
-    env, _var_dir, printed = demo_site
-    port = _free_port()
-    server = subprocess.Popen(
-        ["make", "--no-print-directory", "serve", f"PORT={port}", "WEB_CONCURRENCY=1"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{base}/healthz")
-        yield base, env, printed
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-
-
-def test_after_sign_in_the_admin_and_its_styles_are_served(served):
-    base, _env, _printed = served
+def test_after_sign_in_the_admin_and_its_styles_are_served(served_demo):
+    base, _env, _printed = served_demo
     jar = http.cookiejar.CookieJar()
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     browser.open(f"{base}/accounts/login/")
@@ -153,8 +96,8 @@ def test_after_sign_in_the_admin_and_its_styles_are_served(served):
     assert styles.headers["Content-Type"].startswith("text/css")
 
 
-def test_a_chunked_batch_is_read_whole_and_stored(served):
-    base, env, printed = served
+def test_a_chunked_batch_is_read_whole_and_stored(served_demo):
+    base, env, printed = served_demo
     client_id = re.search(r"([0-9a-f-]{36})  sakura-cafe", printed).group(1)
     made = manage(
         "create_api_key", "--consultancy", "demo", "--scopes", "read,write", "--name", "t", env=env
