@@ -368,17 +368,27 @@ def kpi_tree(page: ClientPage) -> list[TreeNode]:
     return roots
 
 
-def milestones(page: ClientPage) -> tuple[list[MilestoneRow], list[MilestoneRow]]:
-    """The month's milestones: (due by the as-of date, still ahead), each sorted by due date."""
+@dataclass
+class Timeline:
+    """The month's milestones by their due date against the month: each group by due date."""
+
+    this_month: list[MilestoneRow] = field(default_factory=list)
+    ahead: list[MilestoneRow] = field(default_factory=list)
+    past: list[MilestoneRow] = field(default_factory=list)
+
+
+def milestones(page: ClientPage) -> Timeline:
+    timeline = Timeline()
     if page.snapshot is None:
-        return [], []
+        return timeline
     _lines, rows = scorecard_rows(page.snapshot)
-    rows.sort(key=lambda row: row.milestone["due"])
-    as_of = page.snapshot.as_of.isoformat()
-    return (
-        [row for row in rows if row.milestone["due"] <= as_of],
-        [row for row in rows if row.milestone["due"] > as_of],
-    )
+    first, last = page.month.start.isoformat(), page.month.end.isoformat()
+    for row in sorted(rows, key=lambda row: row.milestone["due"]):
+        due = row.milestone["due"]
+        group = timeline.past if due < first else timeline.ahead if due > last else None
+        (timeline.this_month if group is None else group).append(row)
+    timeline.past.reverse()  # the most recent first
+    return timeline
 
 
 @dataclass(frozen=True)

@@ -100,11 +100,10 @@ def tree(request, page):
 
 @client_page
 def milestones(request, page):
-    past, ahead = selectors.milestones(page)
     return render(
         request,
         "portal/milestones.html",
-        _context(page, past=past, ahead=ahead, section="milestones"),
+        _context(page, timeline=selectors.milestones(page), section="milestones"),
     )
 
 
