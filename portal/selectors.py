@@ -409,18 +409,19 @@ class FunnelView:
 
 
 def funnel(page: ClientPage, key: str | None) -> FunnelView:
-    reports = (
-        list(
-            BottleneckReport.objects.filter(
-                client=page.client, plan=page.plan, period_start=page.month.start
-            ).order_by("position")
-        )
-        if page.plan
-        else []
-    )
-    named = [(r.funnel_key, r.payload["funnel_name"]) for r in reports if r.funnel_key]
-    chosen = next((r for r in reports if r.funnel_key == key), None) if key else None
-    chosen = chosen or (reports[0] if reports and reports[0].funnel_key else None)
+    """The month's report of the funnel ``key`` (default: the plan's first funnel)."""
+    if page.plan is None:
+        return FunnelView([], None, None, [], None)
+    reports = [
+        report
+        for report in BottleneckReport.objects.filter(
+            client=page.client, plan=page.plan, period_start=page.month.start
+        ).order_by("position")
+        if report.funnel_key  # a plan without funnels has one report, of no funnel
+    ]
+    named = [(report.funnel_key, report.payload["funnel_name"]) for report in reports]
+    default = reports[0] if reports else None
+    chosen = next((report for report in reports if report.funnel_key == key), default)
     if chosen is None:
         return FunnelView(named, None, None, [], None)
     stages = chosen.payload["stages"]
