@@ -116,3 +116,56 @@ def big_client(kpis: int, months: int, **client_fields):
         ],
     )
     return client
+
+
+def mrr_plan() -> dict:
+    """A plan worked by hand in the display and portal tests."""
+    # MRR from 12,000,000 (Dec 2025) to a must of 100,000,000 in Dec 2026, through the Q3
+    # milestone's 60,000,000 in September; leads -> consultations (25%) -> customers (80%).
+    return {
+        "name": "ARR 12億円",
+        "starts_on": "2026-01-01",
+        "ends_on": "2026-12-31",
+        "status": "active",
+        "kpis": [
+            {
+                "key": "mrr",
+                "metric": "mrr",
+                "baseline": {"period": "2025-12", "value": 12_000_000},
+                "must": 100_000_000,
+                "stretch": 150_000_000,
+                "target_period": "2026-12",
+            }
+        ],
+        "milestones": [
+            {
+                "key": "q3",
+                "name": "Q3 MRR",
+                "due": "2026-09-30",
+                "kind": "state",
+                "conditions": [{"metric": "mrr", "op": "gte", "value": 60_000_000}],
+            },
+            {
+                "key": "q4",
+                "name": "Q4 MRR",
+                "due": "2026-12-31",
+                "kind": "state",
+                "conditions": [{"metric": "mrr", "op": "gte", "value": 100_000_000}],
+            },
+        ],
+        "funnels": [
+            {
+                "key": "acquisition",
+                "name": "Acquisition",
+                "stages": [
+                    {"name": "Leads", "metric": "leads"},
+                    {
+                        "name": "Consultations",
+                        "metric": "consultations",
+                        "target_conversion": 0.25,
+                    },
+                    {"name": "Customers", "metric": "new_customers", "target_conversion": 0.8},
+                ],
+            }
+        ],
+    }

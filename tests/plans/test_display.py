@@ -12,47 +12,9 @@ from metrics.services import measurements_upsert
 from plans.models import Plan, ScorecardSnapshot
 from plans.services import plan_create, scorecards_recompute
 from tests.clients.factories import ClientFactory
+from tests.plans.builders import mrr_plan
 
 pytestmark = pytest.mark.django_db
-
-
-def mrr_plan() -> dict:
-    # MRR from 12,000,000 (Dec 2025) to a must of 100,000,000 in Dec 2026, linear.
-    return {
-        "name": "ARR 12億円",
-        "starts_on": "2026-01-01",
-        "ends_on": "2026-12-31",
-        "status": "active",
-        "kpis": [
-            {
-                "key": "mrr",
-                "metric": "mrr",
-                "baseline": {"period": "2025-12", "value": 12_000_000},
-                "must": 100_000_000,
-                "stretch": 150_000_000,
-                "target_period": "2026-12",
-            }
-        ],
-        "milestones": [
-            {
-                "key": "q3",
-                "name": "Q3",
-                "due": "2026-09-30",
-                "kind": "state",
-                "conditions": [{"metric": "mrr", "op": "gte", "value": 60_000_000}],
-            }
-        ],
-        "funnels": [
-            {
-                "key": "acquisition",
-                "name": "Acquisition",
-                "stages": [
-                    {"name": "Leads", "metric": "leads"},
-                    {"name": "Customers", "metric": "new_customers", "target_conversion": 0.2},
-                ],
-            }
-        ],
-    }
 
 
 @pytest.fixture
@@ -126,8 +88,8 @@ def test_the_plan_page_shows_names_targets_and_conversions(as_user, october):
 
     html = page(as_user("owner"), f"/admin/plans/plan/{plan.pk}/change/", "ja")
 
-    # Baseline 1,200万円, must 1億円, stretch 1億5,000万円 by December; the customers' target
-    # conversion 0.2 as 20.0%.
+    # Baseline 1,200万円, must 1億円, stretch 1億5,000万円 by December; the funnel's target
+    # conversions 0.25 and 0.8 as 25.0% and 80.0%.
     assert (
         missing(
             html,
@@ -136,7 +98,8 @@ def test_the_plan_page_shows_names_targets_and_conversions(as_user, october):
             "1億円",
             "1億5,000万円",
             "2026年12月",
-            "20.0%",
+            "25.0%",
+            "80.0%",
             "新規顧客数",
         )
         == []

@@ -14,68 +14,16 @@ from metrics.periods import Period
 from metrics.services import measurements_upsert
 from plans.services import plan_create, scorecards_recompute
 from tests.clients.factories import ClientFactory, client_member, member
-from tests.plans.builders import big_client
+from tests.plans.builders import big_client, mrr_plan
 
 pytestmark = pytest.mark.django_db
-
-
-def kumo_plan() -> dict:
-    # MRR from 12,000,000 (Dec 2025) to a must of 100,000,000 in Dec 2026, through the Q3
-    # milestone's 60,000,000 in September; leads -> consultations (25%) -> customers (80%).
-    return {
-        "name": "ARR 12億円",
-        "starts_on": "2026-01-01",
-        "ends_on": "2026-12-31",
-        "status": "active",
-        "kpis": [
-            {
-                "key": "mrr",
-                "metric": "mrr",
-                "baseline": {"period": "2025-12", "value": 12_000_000},
-                "must": 100_000_000,
-                "stretch": 150_000_000,
-                "target_period": "2026-12",
-            }
-        ],
-        "milestones": [
-            {
-                "key": "q3",
-                "name": "Q3 MRR",
-                "due": "2026-09-30",
-                "kind": "state",
-                "conditions": [{"metric": "mrr", "op": "gte", "value": 60_000_000}],
-            },
-            {
-                "key": "q4",
-                "name": "Q4 MRR",
-                "due": "2026-12-31",
-                "kind": "state",
-                "conditions": [{"metric": "mrr", "op": "gte", "value": 100_000_000}],
-            },
-        ],
-        "funnels": [
-            {
-                "key": "acquisition",
-                "name": "Acquisition",
-                "stages": [
-                    {"name": "Leads", "metric": "leads"},
-                    {
-                        "name": "Consultations",
-                        "metric": "consultations",
-                        "target_conversion": 0.25,
-                    },
-                    {"name": "Customers", "metric": "new_customers", "target_conversion": 0.8},
-                ],
-            }
-        ],
-    }
 
 
 @pytest.fixture
 def kumo(world):
     """A client of Acme with a viewer and an editor, October 2026 computed."""
     client = ClientFactory(consultancy=world.a, name="Kumo KK")
-    plan_create(client=client, raw=kumo_plan(), actor=None)
+    plan_create(client=client, raw=mrr_plan(), actor=None)
     rows = [
         {"metric": "mrr", "period": "2026-08", "value": 58_000_000},
         {"metric": "mrr", "period": "2026-09", "value": 60_000_000},
