@@ -8,7 +8,7 @@ platform's operators and see everything.
 import copy
 from functools import reduce
 
-from django.contrib import admin
+from unfold.admin import ModelAdmin
 
 from clients.models import Client, Consultancy, ConsultancyMembership
 from clients.principals import Action, Principal
@@ -56,7 +56,7 @@ class ServiceFormMixin:
         adopt_saved(obj, form.saved)
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
+class TenantScopedAdmin(ModelAdmin):
     """For models owned by a client. ``client_path`` leads from the model to its client
     (empty for ``Client`` itself)."""
 

@@ -14,6 +14,7 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -51,7 +52,11 @@ INSTALLED_APPS = [
     "plans",
     "diagnostics",
     "portal",
-    "django.contrib.admin",
+    # The admin's theme; its templates come before Django's admin's. The admin site itself is
+    # Waypoint's (portal.admin_site): its home is the portfolio dashboard.
+    "unfold.apps.BasicAppConfig",
+    "unfold.contrib.filters",
+    "portal.admin_app.WaypointAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -79,7 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.csp.WaypointCSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -278,6 +283,38 @@ STORAGES = {
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Waypoint <noreply@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+
+# --- The consultants' admin (django-unfold) -----------------------------------------------------
+
+BLUE = {  # the portal's blue, as the theme's primary colour (Tailwind's blue scale)
+    "50": "oklch(97% .014 254.604)",
+    "100": "oklch(93.2% .032 255.585)",
+    "200": "oklch(88.2% .059 254.128)",
+    "300": "oklch(80.9% .105 251.813)",
+    "400": "oklch(70.7% .165 254.624)",
+    "500": "oklch(62.3% .214 259.815)",
+    "600": "oklch(54.6% .245 262.881)",
+    "700": "oklch(48.8% .243 264.376)",
+    "800": "oklch(42.4% .199 265.638)",
+    "900": "oklch(37.9% .146 265.522)",
+    "950": "oklch(28.2% .091 267.935)",
+}
+UNFOLD = {
+    "SITE_TITLE": "Waypoint",
+    "SITE_HEADER": "Waypoint",
+    "SITE_SUBHEADER": _("Consultant workspace"),
+    "SITE_URL": "/portal/",
+    "SITE_SYMBOL": "insights",
+    "SHOW_LANGUAGES": True,
+    "SHOW_VIEW_ON_SITE": False,
+    "COLORS": {"primary": BLUE},
+    "STYLES": [lambda request: static("plans/display.css")],
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        "navigation": "portal.admin_site.sidebar",
+    },
+}
 
 # --- Security ---------------------------------------------------------------------------------
 # Off by default so the demo works over plain http on 127.0.0.1; WAYPOINT_HTTPS=true turns the

@@ -86,7 +86,7 @@ def test_after_sign_in_the_admin_and_its_styles_are_served(served_demo):
     )
     admin = browser.open(f"{base}/admin/")
     page = admin.read().decode()
-    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', page).group(1)
+    stylesheet = re.search(r'href="(/static/[^"]+\.css)"', page).group(1)
     styles = browser.open(f"{base}{stylesheet}")
 
     assert signed_in.status == 200

@@ -1,0 +1,8 @@
+"""Django's admin, on Waypoint's admin site: named in INSTALLED_APPS in place of
+``django.contrib.admin``, as Django's docs describe for a custom default site."""
+
+from django.contrib.admin.apps import AdminConfig
+
+
+class WaypointAdminConfig(AdminConfig):
+    default_site = "portal.admin_site.WaypointAdminSite"

@@ -1,0 +1,75 @@
+"""The consultants' workspace: Django's admin in django-unfold's theme, whose home is the
+portfolio dashboard and which adds each client's hub. Who sees what is still decided by each
+admin class's scoping (clients/admin_scoping.py); this site only arranges the pages, and the
+sidebar shows a page only to those its admin class lets in."""
+
+from django.apps import apps
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from unfold.sites import UnfoldAdminSite
+
+
+class WaypointAdminSite(UnfoldAdminSite):
+    site_title = site_header = "Waypoint"
+    index_title = _("Portfolio")
+
+
+def _entry(request, title, icon, model_label, view="changelist"):
+    """A sidebar link to a model's admin page, or None for someone its admin keeps out."""
+    from django.contrib import admin
+
+    model = apps.get_model(model_label)
+    model_admin = admin.site._registry.get(model)
+    if model_admin is None or not model_admin.has_view_permission(request):
+        return None
+    opts = model._meta
+    return {
+        "title": title,
+        "icon": icon,
+        "link": reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}"),
+    }
+
+
+def sidebar(request) -> list[dict]:
+    """The sidebar, by the work a consultant does (unfold's SIDEBAR navigation callback)."""
+
+    def group(title, *entries):
+        items = [entry for entry in entries if entry is not None]
+        return {"title": title, "separator": True, "items": items} if items else None
+
+    home = {"title": _("Portfolio"), "icon": "dashboard", "link": reverse("admin:index")}
+    groups = [
+        {"items": [home]},
+        group(
+            _("Engagements"),
+            _entry(request, _("Clients"), "apartment", "clients.Client"),
+            _entry(request, _("Plans"), "flag", "plans.Plan"),
+            _entry(request, _("Scorecards"), "monitoring", "plans.ScorecardSnapshot"),
+            _entry(request, _("Diagnostics"), "quiz", "diagnostics.DiagnosticRun"),
+        ),
+        group(
+            _("Data"),
+            _entry(request, _("Measurements"), "table_chart", "metrics.Measurement"),
+            _entry(request, _("Changes to measurements"), "history", "metrics.MeasurementHistory"),
+            _entry(request, _("Metrics"), "straighten", "metrics.Metric"),
+            _entry(request, _("Questionnaires"), "checklist", "diagnostics.DiagnosticTemplate"),
+        ),
+        group(
+            _("People and access"),
+            _entry(request, _("Consultancies"), "domain", "clients.Consultancy"),
+            _entry(request, _("Members"), "badge", "clients.ConsultancyMembership"),
+            _entry(
+                request, _("Consultant assignments"), "assignment_ind", "clients.ClientAssignment"
+            ),
+            _entry(request, _("Client users"), "group", "clients.ClientMembership"),
+            _entry(request, _("API keys"), "key", "clients.ApiKey"),
+            _entry(request, _("Users"), "person", "clients.User"),
+        ),
+        group(
+            _("Operations"),
+            _entry(request, _("Jobs"), "sync", "clients.Job"),
+            _entry(request, _("Audit log"), "receipt_long", "clients.AuditLogEntry"),
+            _entry(request, _("Periodic tasks"), "schedule", "django_celery_beat.PeriodicTask"),
+        ),
+    ]
+    return [found for found in groups if found is not None]
