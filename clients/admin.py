@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clients.admin_scoping import (
@@ -144,12 +146,18 @@ class ConsultancyAdmin(ConsultancyScopedAdmin):
 class ClientAdmin(TenantScopedAdmin):
     client_path = ""
     change_action = add_action = Action.MANAGE_CLIENTS
-    list_display = ["name", "consultancy", "industry", "status", "updated_at"]
+    list_display = ["name", "consultancy", "industry", "status", "updated_at", "hub"]
     list_filter = ["status"]
     list_select_related = ["consultancy"]
     search_fields = ["name", "slug", "industry"]
     fields = ["consultancy", *CLIENT_FIELDS]
     prepopulated_fields = {"slug": ["name"]}
+
+    @admin.display(description=_("hub"))
+    def hub(self, obj):
+        """The client's hub in the workspace (the site adds the page)."""
+        url = reverse("admin:client_hub", kwargs={"client_id": obj.pk})
+        return format_html('<a href="{}">{}</a>', url, _("Open the hub"))
 
     def get_readonly_fields(self, request, obj=None):
         return ["consultancy"] if obj is not None else []

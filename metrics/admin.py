@@ -220,7 +220,10 @@ class MeasurementAdmin(_ReadOnlyMeasurementsAdmin):
             else clients_with_action(principal, Action.WRITE)
         )
         form = MeasurementImportForm(
-            request.POST or None, request.FILES or None, clients=clients.order_by("name")
+            request.POST or None,
+            request.FILES or None,
+            clients=clients.order_by("name"),
+            initial={"client": request.GET.get("client")},  # from a client's hub
         )
         bad_lines = []
         if request.method == "POST" and form.is_valid():

@@ -187,5 +187,8 @@ class MeasurementHistory(models.Model):
         ]
 
     def __str__(self):
-        period = Period(Granularity(self.granularity), self.period_start)
-        return f"{self.metric_id} {period}: {self.old_value} → {self.new_value}"
+        return f"{self.metric_id} {self.period}: {self.old_value} → {self.new_value}"
+
+    @property
+    def period(self) -> Period:
+        return Period(Granularity(self.granularity), self.period_start)

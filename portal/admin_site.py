@@ -3,8 +3,11 @@ portfolio dashboard and which adds each client's hub. Who sees what is still dec
 admin class's scoping (clients/admin_scoping.py); this site only arranges the pages, and the
 sidebar shows a page only to those its admin class lets in."""
 
+from functools import partial
+
 from django.apps import apps
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.sites import UnfoldAdminSite
 
@@ -12,6 +15,41 @@ from unfold.sites import UnfoldAdminSite
 class WaypointAdminSite(UnfoldAdminSite):
     site_title = site_header = "Waypoint"
     index_title = _("Portfolio")
+
+    def index(self, request, extra_context=None):
+        """The portfolio: every client the person may see, riskiest first."""
+        from clients.principals import Principal
+        from portal.dashboard import Filters, portfolio_dashboard
+
+        dashboard = portfolio_dashboard(
+            Principal(user=request.user), Filters.from_query(request.GET)
+        )
+        context = {
+            **self.each_context(request),
+            "title": self.index_title,
+            "dashboard": dashboard,
+            **(extra_context or {}),
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, "admin/index.html", context)
+
+    def extra_urls(self):
+        """A client's hub, its recompute and its scorecard's exports (unfold adds these)."""
+        from portal import workspace
+
+        def view(function):
+            return self.admin_view(partial(function, self))
+
+        client = "clients/<uuid:client_id>/"
+        return [
+            path(f"{client}hub/", view(workspace.client_hub), name="client_hub"),
+            path(f"{client}recompute/", view(workspace.client_recompute), name="client_recompute"),
+            path(
+                f"{client}scorecard/<str:month>.<str:file_format>",
+                view(workspace.scorecard_export),
+                name="scorecard_export",
+            ),
+        ]
 
 
 def _entry(request, title, icon, model_label, view="changelist"):

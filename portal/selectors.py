@@ -293,6 +293,23 @@ def _stored_lines(plan: Plan, key: str) -> dict[Period, dict]:
     return lines
 
 
+def sensitivity(page: ClientPage) -> list[tuple[ScorecardRow, ScorecardRow | None, Decimal]]:
+    """Each KPI with a formula over its children: what each child would add at its must,
+    largest first within its parent: (child, parent, gain)."""
+    if page.snapshot is None:
+        return []
+    report = bottleneck_report_for(client=page.client, period=page.month, funnel=None)
+    if report is None:
+        return []
+    rows, _milestones = scorecard_rows(page.snapshot)
+    by_key = {row.line["kpi"]: row for row in rows}
+    return [
+        (by_key[entry["kpi"]], by_key.get(entry["parent"]), entry["gain"])
+        for entry in report.payload["kpi_sensitivity"]
+        if entry["kpi"] in by_key and entry["gain"] is not None
+    ]
+
+
 def _sensitivity(page: ClientPage, parent: str) -> dict[str, Decimal]:
     report = bottleneck_report_for(client=page.client, period=page.month, funnel=None)
     if report is None:

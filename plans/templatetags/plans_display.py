@@ -16,3 +16,14 @@ def status_badge(status):
 @register.inclusion_tag("plans/partials/badge.html")
 def health_badge(health):
     return {"badge": display.health_badge(health), "kind": "health", "value": health or "no_data"}
+
+
+@register.simple_tag
+def status_word(status):
+    """The status as a word alone (for a select's option, where no markup goes)."""
+    return display.status_badge(status).word
+
+
+@register.simple_tag
+def health_word(health):
+    return display.health_badge(health).word

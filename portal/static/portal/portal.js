@@ -95,9 +95,29 @@
     });
   }
 
+  function attainmentChart(canvas) {
+    const chart = data("attainment-chart-data");
+    if (!chart || !window.Chart) return;
+    new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: chart.labels,
+        datasets: [{ label: canvas.dataset.nameAttainment, data: chart.attainment,
+          backgroundColor: chart.attainment.map((value) =>
+            value === null ? "#9aa5b1" : value >= 100 ? "#2e7d32" : value >= 90 ? "#b26a00" : "#c62828") }],
+      },
+      options: {
+        indexAxis: "y", maintainAspectRatio: false, animation: false,
+        scales: { x: { min: 0, suggestedMax: 120, ticks: { callback: (value) => value + "%" } } },
+        plugins: { legend: { display: false } },
+      },
+    });
+  }
+
   function start() {
     document.querySelectorAll("canvas[data-chart='kpi']").forEach(kpiChart);
     document.querySelectorAll("canvas[data-chart='sections']").forEach(sectionChart);
+    document.querySelectorAll("canvas[data-chart='attainment']").forEach(attainmentChart);
     document.querySelectorAll("[data-print]").forEach((button) => {
       button.addEventListener("click", () => window.print());
     });

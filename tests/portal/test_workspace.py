@@ -1,0 +1,159 @@
+"""The consultants' workspace in the admin: the portfolio as its home, a client's hub, the
+recompute it starts and the scorecard's exports, each scoped like every other admin page."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+
+from clients.models import Job
+from clients.services.people import client_assign
+from metrics.periods import Period
+from metrics.services import measurements_upsert
+from plans.services import plan_create, scorecards_recompute
+from tests.clients.factories import ClientFactory, member
+from tests.plans.builders import mrr_plan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def kumo(world):
+    """A client of Acme whose October is worked by hand (see tests/portal/test_pages.py)."""
+    client = ClientFactory(consultancy=world.a, name="Kumo KK", industry="Cloud")
+    plan_create(client=client, raw=mrr_plan(), actor=None)
+    rows = [
+        {"metric": "mrr", "period": "2026-08", "value": 58_000_000},
+        {"metric": "mrr", "period": "2026-09", "value": 60_000_000},
+        {"metric": "mrr", "period": "2026-10", "value": 64_000_000},
+        {"metric": "leads", "period": "2026-10", "value": 100},
+        {"metric": "consultations", "period": "2026-10", "value": 10},
+        {"metric": "new_customers", "period": "2026-10", "value": 8},
+    ]
+    measurements_upsert(client=client, rows=rows, actor=None)
+    scorecards_recompute(client_id=client.pk, period=Period.parse("2026-10"))
+    return client
+
+
+def portfolio(browser, query=""):
+    response = browser.get(f"/admin/{query}")
+    assert response.status_code == 200
+    return [row.client for row in response.context["dashboard"].rows]
+
+
+@pytest.mark.parametrize(
+    ("kind", "sees"),
+    [
+        ("owner", {"A1", "A2", "Kumo KK"}),
+        ("manager", {"A1", "A2", "Kumo KK"}),
+        ("consultant", {"A1"}),
+        ("foreign_owner", {"B1"}),
+    ],
+)
+def test_the_portfolio_holds_exactly_the_clients_a_person_sees(world, kumo, kind, sees):
+    assert {client.name for client in portfolio(world.browser(kind))} == sees
+
+
+def test_a_client_user_does_not_get_the_admin(world):
+    response = world.browser("viewer").get("/admin/")
+
+    assert response.status_code == 302  # to the admin's sign-in: not staff
+
+
+def test_the_portfolio_reads_riskiest_first_with_what_needs_attention(world, kumo):
+    rows = world.browser("owner").get("/admin/").context["dashboard"].rows
+
+    kumo_row = next(row for row in rows if row.client.name == "Kumo KK")
+    # October (the latest closed month it has): 87.3, amber; one line off track; Q3 met in
+    # September, Q4 still open: nothing missed; consultations lose 100 x 25% x 80% - 8 = 12.
+    assert (str(kumo_row.client.score), kumo_row.client.health) == ("87.272727", "amber")
+    assert (kumo_row.client.off_track, kumo_row.missed) == (1, 0)
+    assert (kumo_row.bottleneck, kumo_row.lost_output) == ("Consultations", 12)
+    # The world's clients have scorecards with data too; amber comes before green and none.
+    healths = [row.client.health for row in rows]
+    assert healths == sorted(healths, key=lambda h: {"red": 0, "amber": 1, "green": 2}.get(h, 3))
+
+
+def test_the_portfolio_filters(world, kumo):
+    owner = world.browser("owner")
+    consultant = world.users["consultant"]
+
+    assert [c.name for c in portfolio(owner, "?industry=Cloud")] == ["Kumo KK"]
+    assert [c.name for c in portfolio(owner, f"?consultant={consultant.pk}")] == ["A1"]
+    assert [c.name for c in portfolio(owner, "?health=amber")] == ["Kumo KK"]
+    # The world's measurements were made when the test started: none is stale.
+    assert portfolio(owner, "?stale=1") == []
+
+
+def test_the_portfolio_takes_the_same_queries_at_5_and_200_clients(client, world):
+    owner = member(world.b, "owner")
+    client.force_login(owner)
+
+    def queries(count):
+        for index in range(count):
+            made = ClientFactory(consultancy=world.b, name=f"Co {count}-{index}")
+            client_assign(client=made, user=owner, actor=None)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/admin/")
+        assert response.status_code == 200
+        return len(captured.captured_queries), len(response.context["dashboard"].rows)
+
+    five, two_hundred = queries(5), queries(195)
+
+    assert (five[1], two_hundred[1]) == (6, 201)  # B1 and the new ones
+    assert five[0] == two_hundred[0]
+
+
+def test_a_hub_is_the_clients_and_a_foreign_ones_is_404(world, kumo):
+    hub = world.browser("manager").get(f"/admin/clients/{kumo.pk}/hub/?period=2026-10")
+
+    assert hub.status_code == 200
+    html = hub.content.decode()
+    assert "Kumo KK" in html
+    assert "¥64,000,000" in html
+    assert world.browser("consultant").get(f"/admin/clients/{kumo.pk}/hub/").status_code == 404
+    assert world.browser("owner").get(f"/admin/clients/{world.b1.pk}/hub/").status_code == 404
+
+
+def test_a_recompute_from_the_hub_queues_one_job(world, kumo):
+    browser = world.browser("owner")
+    before = Job.objects.filter(client=kumo).count()
+
+    response = browser.post(f"/admin/clients/{kumo.pk}/recompute/?period=2026-10")
+
+    job = Job.objects.filter(client=kumo).latest("created_at")
+    assert Job.objects.filter(client=kumo).count() == before + 1
+    assert job.params == {"period": "2026-10", "force": True}
+    assert response.url == f"/admin/clients/{kumo.pk}/hub/?period=2026-10&job={job.pk}"
+
+
+def test_the_scorecard_exports_as_csv_and_xlsx(world, kumo):
+    browser = world.browser("owner")
+
+    as_csv = browser.get(f"/admin/clients/{kumo.pk}/scorecard/2026-10.csv")
+    as_xlsx = browser.get(f"/admin/clients/{kumo.pk}/scorecard/2026-10.xlsx")
+
+    assert as_csv["Content-Disposition"].endswith("scorecard-" + kumo.slug + '-2026-10.csv"')
+    rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["KPI", "Metric key", "Period", "Actual"]
+    # MRR in October: actual 64,000,000 against a must of 73,333,333.33 (87.3%), off track.
+    # Progress: (64 - 12) / (100 - 12) = 0.590909.
+    assert rows[1][:9] == [
+        "MRR",
+        "mrr",
+        "Oct 2026",
+        "64000000",
+        "73333333.333333",
+        "127000000",
+        "0.872727",
+        "0.590909",
+        "Off track",
+    ]
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    assert sheet["A1"].value == "Kumo KK Oct 2026"
+    assert [cell.value for cell in sheet[3]][:4] == ["MRR", "mrr", "Oct 2026", 64000000]
+    assert browser.get(f"/admin/clients/{world.b1.pk}/scorecard/2026-10.csv").status_code == 404
+    assert browser.get(f"/admin/clients/{kumo.pk}/scorecard/2026-W40.csv").status_code == 404
