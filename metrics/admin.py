@@ -5,6 +5,8 @@ Every class goes through ``clients.admin_scoping``. Metrics are written through
 through the API or the import page here, which calls ``measurements_import``.
 """
 
+import base64
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -137,6 +139,24 @@ class MetricAdmin(ServiceFormMixin, ConsultancyScopedAdmin):
 # --- measurements -------------------------------------------------------------------------------
 
 
+class ImportCommitForm(forms.Form):
+    """The file a person saw previewed, sent back to be written."""
+
+    client = forms.ModelChoiceField(queryset=Client.objects.none(), widget=forms.HiddenInput)
+    filename = forms.CharField(max_length=255, widget=forms.HiddenInput)
+    content = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, clients, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients
+
+    def clean_content(self):
+        try:
+            return base64.b64decode(self.cleaned_data["content"], validate=True)
+        except ValueError as exc:
+            raise ValidationError(_("The file did not come back whole; upload it again.")) from exc
+
+
 class MeasurementImportForm(forms.Form):
     client = forms.ModelChoiceField(label=capfirst(_("client")), queryset=Client.objects.none())
     file = forms.FileField(
@@ -211,6 +231,8 @@ class MeasurementAdmin(_ReadOnlyMeasurementsAdmin):
         return super().changelist_view(request, extra_context)
 
     def import_view(self, request):
+        """Upload a file, see what it would do (created, updated, unchanged, or every bad line
+        with its reason), then commit it all or nothing."""
         if not self.may_import(request):
             raise PermissionDenied
         principal = principal_of(request)
@@ -218,36 +240,71 @@ class MeasurementAdmin(_ReadOnlyMeasurementsAdmin):
             Client.objects.all()
             if request.user.is_superuser
             else clients_with_action(principal, Action.WRITE)
-        )
+        ).order_by("name")
+        if "commit" in request.POST:
+            return self._import_commit(request, principal, clients)
         form = MeasurementImportForm(
             request.POST or None,
             request.FILES or None,
-            clients=clients.order_by("name"),
+            clients=clients,
             initial={"client": request.GET.get("client")},  # from a client's hub
         )
-        bad_lines = []
+        preview, commit = None, None
         if request.method == "POST" and form.is_valid():
             client, upload = form.cleaned_data["client"], form.cleaned_data["file"]
+            content = upload.read()
             try:
-                result = services.measurements_import(
-                    client=client, filename=upload.name, content=upload.read(), actor=principal
+                preview = services.measurements_import_preview(
+                    client=client, filename=upload.name, content=content
                 )
             except ImportFileError as exc:
                 form.add_error("file", str(exc))
-            except services.ImportRejected as exc:
-                bad_lines = [str(error) for error in exc.errors]
             else:
-                messages.success(
-                    request, self.imported_message % {"client": client, **result.as_dict()}
-                )
-                changelist = f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
-                return redirect(reverse(changelist, current_app=self.admin_site.name))
+                if preview.lines and not preview.errors:
+                    commit = ImportCommitForm(
+                        clients=clients,
+                        initial={
+                            "client": client.pk,
+                            "filename": upload.name,
+                            "content": base64.b64encode(content).decode(),
+                        },
+                    )
+        return self._import_page(request, form=form, preview=preview, commit=commit)
+
+    def _import_commit(self, request, principal, clients):
+        commit = ImportCommitForm(request.POST, clients=clients)
+        if not commit.is_valid():
+            raise PermissionDenied  # a client the person may not write, or a forged form
+        client = commit.cleaned_data["client"]
+        try:
+            result = services.measurements_import(
+                client=client,
+                filename=commit.cleaned_data["filename"],
+                content=commit.cleaned_data["content"],
+                actor=principal,
+            )
+        except ImportFileError as exc:
+            form = MeasurementImportForm(clients=clients, initial={"client": client.pk})
+            form.add_error(None, str(exc))
+            return self._import_page(request, form=form, preview=None, commit=None)
+        except services.ImportRejected as exc:
+            # Something changed between preview and commit: show why, write nothing.
+            form = MeasurementImportForm(clients=clients, initial={"client": client.pk})
+            return self._import_page(
+                request, form=form, preview=services.ImportPreview([], exc.errors), commit=None
+            )
+        messages.success(request, self.imported_message % {"client": client, **result.as_dict()})
+        return redirect(reverse("admin:client_hub", kwargs={"client_id": client.pk}))
+
+    def _import_page(self, request, *, form, preview, commit):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Import measurements"),
             "form": form,
-            "bad_lines": bad_lines,
+            "preview": preview,
+            "commit": commit,
+            "bad_lines": [str(error) for error in preview.errors] if preview else [],
             "media": self.media + form.media,
         }
         return TemplateResponse(request, self.import_template, context)

@@ -1,5 +1,6 @@
 """The metrics admin is scoped like the API: members read, writes go through the services."""
 
+import base64
 import html
 from decimal import Decimal
 
@@ -144,20 +145,47 @@ def test_the_changelist_links_to_the_import_page(as_user):
     assert f'href="{IMPORT_URL}"' in response.content.decode()
 
 
-def test_a_good_csv_is_imported_for_the_assigned_client(as_user, world):
+GOOD_CSV = (
+    "metric,period,value,source\n"
+    "leads,2026-09,1,CRM\n"  # the same value: unchanged, the stored source stays
+    "acme_only,2026-09,4,CRM\n"  # 1 → 4: updated
+    "leads,2026-10,7,\n"  # new: created, with the file as its source
+)
+
+
+def test_an_upload_is_previewed_and_writes_nothing(as_user, world):
     # A1 holds leads 2026-09 = 1 and acme_only 2026-09 = 1 from the world.
-    upload = csv_file(
-        "metric,period,value,source\n"
-        "leads,2026-09,1,CRM\n"  # the same value: unchanged, the stored source stays
-        "acme_only,2026-09,4,CRM\n"  # 1 → 4: updated
-        "leads,2026-10,7,\n"  # new: created, with the file as its source
-    )
+    before = stored(world.a1), MeasurementHistory.objects.count()
 
     response = as_user("consultant").post(
-        IMPORT_URL, {"client": world.a1.pk, "file": upload}, follow=True
+        IMPORT_URL, {"client": world.a1.pk, "file": csv_file(GOOD_CSV)}
     )
 
-    assert response.redirect_chain == [(MEASUREMENTS_URL, 302)]
+    preview = response.context["preview"]
+    assert response.status_code == 200
+    assert preview.counts == {"created": 1, "updated": 1, "unchanged": 1}
+    assert [
+        (p.line, p.metric, str(p.period), p.old_value, p.value, p.change) for p in preview.lines
+    ] == [
+        (2, "leads", "2026-09", Decimal(1), Decimal(1), "unchanged"),
+        (3, "acme_only", "2026-09", Decimal(1), Decimal(4), "updated"),
+        (4, "leads", "2026-10", None, Decimal(7), "created"),
+    ]
+    assert 'name="commit"' in response.content.decode()
+    assert (stored(world.a1), MeasurementHistory.objects.count()) == before
+
+
+def test_committing_the_preview_imports_the_file_and_opens_the_clients_hub(as_user, world):
+    user = as_user("consultant")
+    preview = user.post(IMPORT_URL, {"client": world.a1.pk, "file": csv_file(GOOD_CSV)})
+    commit = preview.context["commit"]
+
+    response = user.post(
+        IMPORT_URL, {**{k: commit[k].value() for k in commit.fields}, "commit": "1"}, follow=True
+    )
+
+    hub = f"/admin/clients/{world.a1.pk}/hub/"
+    assert response.redirect_chain == [(hub, 302)]
     assert [str(m) for m in response.context["messages"]] == [
         "A1: created 1, updated 1, unchanged 1."
     ]
@@ -166,6 +194,34 @@ def test_a_good_csv_is_imported_for_the_assigned_client(as_user, world):
         ("acme_only", "2026-09", "CRM"): Decimal(4),
         ("leads", "2026-10", "import:funnel.csv"): Decimal(7),
     }
+
+
+def test_a_commit_for_a_client_the_person_may_not_write_is_refused(as_user, world):
+    before = stored(world.a2)
+    content = base64.b64encode(b"metric,period,value\nleads,2026-10,5\n").decode()
+
+    response = as_user("consultant").post(
+        IMPORT_URL,
+        {"client": world.a2.pk, "filename": "x.csv", "content": content, "commit": "1"},
+    )
+
+    assert response.status_code == 403
+    assert stored(world.a2) == before
+
+
+def test_a_commit_whose_file_went_bad_since_the_preview_writes_nothing(as_user, world):
+    # The preview passed, then someone retired the metric: the commit re-checks everything.
+    before = stored(world.a1), MeasurementHistory.objects.count()
+    content = base64.b64encode(b"metric,period,value\nleads,2026-10,5\nnope,2026-10,1\n").decode()
+
+    response = as_user("consultant").post(
+        IMPORT_URL,
+        {"client": world.a1.pk, "filename": "x.csv", "content": content, "commit": "1"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["bad_lines"] == ["line 3, metric: 'nope' is not a known metric"]
+    assert (stored(world.a1), MeasurementHistory.objects.count()) == before
 
 
 def test_a_bad_csv_shows_every_bad_line_and_writes_nothing(as_user, world):
@@ -192,7 +248,8 @@ def test_a_bad_csv_shows_every_bad_line_and_writes_nothing(as_user, world):
     assert response.context["bad_lines"] == expected
     page = html.unescape(response.content.decode())
     assert all(line in page for line in expected)
-    assert "4 bad lines; nothing was written." in page
+    assert "4 bad lines; nothing will be written." in page
+    assert response.context["commit"] is None
     assert (stored(world.a1), MeasurementHistory.objects.count()) == before
 
 

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
 from metrics.models import Measurement, MeasurementHistory
+from metrics.services import measurements_import_preview, measurements_upsert
 from tests.clients.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -164,3 +165,66 @@ def test_an_unknown_client(tmp_path):
 
     with pytest.raises(CommandError, match="No client"):
         call_command("import_measurements", "--client", "not-a-uuid", str(path))
+
+
+# --- the preview the admin shows before it writes ----------------------------------------------
+
+
+def workbook(rows):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["metric", "period", "value"])
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_the_preview_of_an_xlsx_says_what_each_line_would_do_and_writes_nothing(client):
+    measurements_upsert(
+        client=client, rows=[{"metric": "leads", "period": "2026-09", "value": "10"}], actor=None
+    )
+    before = stored(client), MeasurementHistory.objects.count()
+    content = workbook(
+        [["leads", "2026-09", 12], ["leads", "2026-10", 9], ["visitors", "2026-09", 0]]
+    )
+
+    preview = measurements_import_preview(client=client, filename="f.xlsx", content=content)
+
+    assert preview.errors == []
+    assert [(p.line, str(p.period), p.old_value, p.value, p.change) for p in preview.lines] == [
+        (2, "2026-09", Decimal(10), Decimal(12), "updated"),
+        (3, "2026-10", None, Decimal(9), "created"),
+        (4, "2026-09", None, Decimal(0), "created"),
+    ]
+    assert preview.counts == {"created": 2, "updated": 1, "unchanged": 0}
+    assert (stored(client), MeasurementHistory.objects.count()) == before
+
+
+def test_the_preview_lists_every_bad_line_and_no_good_ones(client):
+    content = b"metric,period,value\nleads,2026-10,1\nleads,2026-10,x\nnope,2026-10,1\n"
+
+    preview = measurements_import_preview(client=client, filename="f.csv", content=content)
+
+    assert preview.lines == []
+    assert [str(e) for e in preview.errors] == [
+        "line 3, value: must be a number",
+        "line 4, metric: 'nope' is not a known metric",
+    ]
+
+
+@pytest.mark.parametrize("months", [1, 12])
+def test_the_preview_takes_the_same_queries_for_any_number_of_lines(
+    client, months, django_assert_num_queries
+):
+    content = "metric,period,value\n" + "".join(
+        f"leads,2026-{m:02d},{m}\n" for m in range(1, months + 1)
+    )
+
+    with django_assert_num_queries(2):  # the client's metrics, then what is stored
+        preview = measurements_import_preview(
+            client=client, filename="f.csv", content=content.encode()
+        )
+
+    assert len(preview.lines) == months
