@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 from metrics.periods import Granularity, Period, PeriodError
 
@@ -147,3 +147,24 @@ def day(value, language: str | None) -> str:
     if is_japanese(language):
         return f"{value.year}年{value.month}月{value.day}日"
     return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}"
+
+
+# The words written beside an input for a value of each unit: before it, after it.
+INPUT_WORDS = {
+    "ja": {"count": "件", "people": "人", "days": "日", "score": "点"},
+    "en": {"count": "", "people": "people", "days": "days", "score": "points"},
+}
+
+
+def input_affixes(unit: str, currency: str, language: str | None) -> tuple[str, str]:
+    """What stands before and after an input of a metric's value, so a person types the number
+    as they say it: ``¥`` 500000, 15 ``%`` (a ratio is typed as a percentage), 12 ``件``."""
+    japanese = is_japanese(language)
+    if unit == "money":
+        currency = (currency or "JPY").upper()
+        if currency == "JPY":
+            return ("", "円") if japanese else ("¥", "")
+        return (get_currency_symbol(currency, locale=_locale(language)), "")
+    if unit == "ratio":
+        return ("", "%")
+    return ("", INPUT_WORDS["ja" if japanese else "en"].get(unit, ""))

@@ -7,8 +7,8 @@ the document checker, the plan has two editing pages, both checked by ``plans.do
 like the API and written by ``plan_replace`` (PUT semantics: KPIs, milestones and funnels are
 matched by key, so their ids and achievements survive an edit):
 
-- "Edit KPIs, milestones and funnels" (``plans.admin.tables``): five inline tables, where a
-  condition names its milestone and a stage its funnel by key;
+- the plan editor (``plans.admin.editor``): the KPI tree, each milestone with its conditions
+  and each funnel with its stages, metrics by name and values in their units;
 - "Edit document": the same document as the JSON the API takes.
 
 The change page edits the plan's own fields through ``plan_update`` (PATCH semantics) and shows
@@ -32,6 +32,7 @@ from clients.models import Client
 from clients.principals import Action
 from clients.selectors import client_actions, clients_with_action
 from plans import services
+from plans.admin.editor import Catalogue, PlanEditor
 from plans.admin.forms import (
     ApplyTemplateForm,
     PlanDocumentForm,
@@ -40,10 +41,9 @@ from plans.admin.forms import (
     editable_document,
     problems_of,
 )
-from plans.admin.tables import Tables
 from plans.document import DocumentInvalid
 from plans.models import Plan
-from plans.selectors import kpi_rows, plan_catalogue, plan_with_document
+from plans.selectors import document_as_input, kpi_rows, plan_document, plan_with_document
 
 
 @admin.register(Plan)
@@ -69,7 +69,7 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
 
     change_list_template = "admin/plans/plan/change_list.html"
     document_template = "admin/plans/plan/document.html"
-    tables_template = "admin/plans/plan/tables.html"
+    editor_template = "admin/plans/plan/editor.html"
     apply_template_template = "admin/plans/plan/apply_template.html"
     from_template_template = "admin/plans/plan/from_template.html"
 
@@ -187,9 +187,9 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
                 name=f"{prefix}_document",
             ),
             path(
-                "<uuid:plan_id>/tables/",
-                site.admin_view(self.tables_view),
-                name=f"{prefix}_tables",
+                "<uuid:plan_id>/editor/",
+                site.admin_view(self.editor_view),
+                name=f"{prefix}_editor",
             ),
             *super().get_urls(),
         ]
@@ -222,22 +222,23 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
             raise PermissionDenied
         return plan
 
-    def tables_view(self, request, plan_id):
+    def editor_view(self, request, plan_id):
         plan = self._writable_plan(request, plan_id)
-        stored = editable_document(plan_with_document(client=plan.client).get(pk=plan.pk))
-        metrics = sorted(plan_catalogue(client=plan.client))
-        tables = Tables.build(
+        stored = document_as_input(
+            plan_document(plan_with_document(client=plan.client).get(pk=plan.pk))
+        )
+        editor = PlanEditor.build(
             document=stored,
-            metrics=metrics,
+            catalogue=Catalogue.of(plan.client),
             data=request.POST if request.method == "POST" else None,
         )
-        if request.method == "POST" and tables.is_valid():
-            raw = tables.document(stored)
-            if not tables.has_row_errors():
+        if request.method == "POST" and editor.is_valid():
+            raw = editor.document(stored)
+            if not editor.has_row_errors():
                 try:
                     services.plan_replace(plan=plan, raw=raw, actor=principal_of(request))
                 except DocumentInvalid as exc:
-                    tables.place(exc.errors)
+                    editor.place(exc.errors)
                 else:
                     messages.success(
                         request,
@@ -245,17 +246,15 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
                         % {"plan": plan},
                     )
                     return redirect(self._url("change", plan.pk))
-        media = self.media
-        for _title, formset, _name in tables.sections():
-            media += formset.media
         return self._page(
             request,
-            self.tables_template,
-            _("KPIs, milestones and funnels of “%(plan)s”") % {"plan": plan},
+            self.editor_template,
+            _("Edit the plan “%(plan)s”") % {"plan": plan},
             original=plan,
-            tables=tables,
+            editor=editor,
             change_url=self._url("change", plan.pk),
-            media=media,
+            hub_url=reverse("admin:client_hub", kwargs={"client_id": plan.client_id}),
+            media=self.media + editor.media,
         )
 
     def document_view(self, request, plan_id):
