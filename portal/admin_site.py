@@ -34,7 +34,8 @@ class WaypointAdminSite(UnfoldAdminSite):
         return TemplateResponse(request, "admin/index.html", context)
 
     def extra_urls(self):
-        """A client's hub, its recompute and its scorecard's exports (unfold adds these)."""
+        """A client's hub, its recompute, its scorecard's exports and its diagnostics (unfold adds
+        these)."""
         from portal import workspace
 
         def view(function):
@@ -48,6 +49,26 @@ class WaypointAdminSite(UnfoldAdminSite):
                 f"{client}scorecard/<str:month>.<str:file_format>",
                 view(workspace.scorecard_export),
                 name="scorecard_export",
+            ),
+            path(
+                f"{client}diagnostics/",
+                view(workspace.client_diagnostics),
+                name="client_diagnostics",
+            ),
+            path(
+                f"{client}diagnostics/<uuid:run_id>/",
+                view(workspace.client_diagnostic),
+                name="client_diagnostic",
+            ),
+            path(
+                f"{client}diagnostics/<uuid:run_id>/answers/",
+                view(workspace.client_diagnostic_answers),
+                name="client_diagnostic_answers",
+            ),
+            path(
+                f"{client}diagnostics/<uuid:run_id>/submit/",
+                view(workspace.client_diagnostic_submit),
+                name="client_diagnostic_submit",
             ),
         ]
 

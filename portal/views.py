@@ -20,13 +20,12 @@ from django_htmx.http import HttpResponseClientRefresh
 from clients.models import Job
 from clients.principals import Principal
 from diagnostics import services as diagnostics
-from diagnostics.definition import answer_from_text
 from diagnostics.selectors import latest_versions, template_for_client, templates_for_consultancies
 from metrics import display
 from metrics.periods import Granularity, Period, PeriodError
 from plans.selectors import scorecard_rows
 from plans.services.recompute.jobs import recompute_job_create
-from portal import selectors
+from portal import questionnaires, selectors
 
 
 def client_page(view):
@@ -187,15 +186,6 @@ def diagnostics_list(request, page):
     )
 
 
-def _questionnaire(run):
-    """The run's sections, each question with its saved answer, for the form."""
-    definition = diagnostics.definition_of(run.template)
-    return definition, [
-        (section, [(question, run.answers.get(question.key)) for question in section.questions])
-        for section in definition.sections
-    ]
-
-
 @client_page
 def diagnostic(request, page, run_id):
     return _diagnostic_page(request, page, selectors.diagnostic_run(page, run_id))
@@ -204,51 +194,15 @@ def diagnostic(request, page, run_id):
 def _diagnostic_page(request, page, run, missing=()):
     """A run: its questions to answer a section at a time (an editor, before submitting), or
     its result."""
-    definition, sections = _questionnaire(run)
-    answered = sum(1 for key in definition.questions if run.answers.get(key) is not None)
-    japanese = (get_language() or "").startswith("ja")
-    steps = [
-        {
-            "section": section,
-            "answered": sum(1 for _question, answer in questions if answer is not None),
-            "total": len(questions),
-            "missing": any(question.key in missing for question, _answer in questions),
-        }
-        for section, questions in sections
-    ]
-    keys = [section.key for section, _questions in sections]
-    asked = request.GET.get("section")
-    if asked not in keys:  # the first section with a question still to answer
-        unfinished = [s["section"].key for s in steps if s["missing"] or s["answered"] < s["total"]]
-        asked = unfinished[0] if unfinished else keys[0]
-    position = keys.index(asked)
-    section_scores = []
-    if run.result:
-        scores = {section["key"]: section["score"] for section in run.result["sections"]}
-        section_scores = [
-            (section.title_ja if japanese else section.title, scores.get(section.key))
-            for section in definition.sections
-        ]
+    urls = {"client_id": page.client.pk, "run_id": run.pk}
     return render(
         request,
         "portal/diagnostic.html",
         _context(
             page,
-            run=run,
-            definition=definition,
-            steps=steps,
-            current=sections[position],
-            previous_key=keys[position - 1] if position > 0 else None,
-            next_key=keys[position + 1] if position + 1 < len(keys) else None,
-            answered=answered,
-            total=len(definition.questions),
-            missing=set(missing),
-            japanese=japanese,
-            section_scores=section_scores,
-            section_chart={
-                "labels": [title for title, _score in section_scores],
-                "scores": [None if score is None else float(score) for _t, score in section_scores],
-            },
+            **questionnaires.run_context(run, asked=request.GET.get("section"), missing=missing),
+            answers_url=reverse("portal:diagnostic-answers", kwargs=urls),
+            submit_url=reverse("portal:diagnostic-submit", kwargs=urls),
             section="diagnostics",
         ),
     )
@@ -261,35 +215,12 @@ def diagnostic_answers(request, page, run_id):
     answered with its status), or all of them (the form's button, answered with the page)."""
     _require_write(page)
     run = selectors.diagnostic_run(page, run_id)
-    definition = diagnostics.definition_of(run.template)
-    answers, errors = {}, {}
-    for key, question in definition.questions.items():
-        field = f"q_{key}"
-        if field not in request.POST:
-            continue
-        try:
-            answers[key] = answer_from_text(question, request.POST[field])
-        except ValueError as exc:
-            errors[key] = str(exc)
-    if not errors:
-        try:
-            diagnostics.run_answers_save(run=run, answers=answers, actor=page.principal)
-        except diagnostics.RunClosed:
-            errors = {key: _("The diagnostic was submitted; answers are final.") for key in answers}
-        except diagnostics.AnswersInvalid as exc:
-            errors = exc.errors
+    answers, errors = questionnaires.answers_save(run, request.POST, page.principal)
     if request.htmx:  # the question's status, and the count of answers out of band
-        run.refresh_from_db(fields=["answers"])
-        answered = sum(1 for key in definition.questions if run.answers.get(key) is not None)
         return render(
             request,
             "portal/partials/answer_status.html",
-            {
-                "errors": errors,
-                "saved": answers,
-                "answered": answered,
-                "total": len(definition.questions),
-            },
+            questionnaires.answer_status(run, answers, errors),
         )
     if errors:
         for key, message in errors.items():

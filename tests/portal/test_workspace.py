@@ -11,10 +11,13 @@ from openpyxl import load_workbook
 
 from clients.models import Job
 from clients.services.people import client_assign
+from diagnostics.models import DiagnosticRun
+from diagnostics.tasks import score_run_job
 from metrics.periods import Period
 from metrics.services import measurements_upsert
 from plans.services import plan_create, scorecards_recompute
 from tests.clients.factories import ClientFactory, member
+from tests.diagnostics.test_api import complete_answers
 from tests.plans.builders import mrr_plan
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +160,79 @@ def test_the_scorecard_exports_as_csv_and_xlsx(world, kumo):
     assert [cell.value for cell in sheet[3]][:4] == ["MRR", "mrr", "Oct 2026", 64000000]
     assert browser.get(f"/admin/clients/{world.b1.pk}/scorecard/2026-10.csv").status_code == 404
     assert browser.get(f"/admin/clients/{kumo.pk}/scorecard/2026-W40.csv").status_code == 404
+
+
+# --- diagnostics with the client ----------------------------------------------------------------
+
+
+def as_form(answers: dict) -> dict:
+    """Answers as the questionnaire's inputs post them."""
+    text = {True: "true", False: "false"}
+    return {
+        f"q_{key}": text[value] if isinstance(value, bool) else str(value)
+        for key, value in answers.items()
+    }
+
+
+def test_a_consultant_runs_a_diagnostic_with_the_client_in_the_admin(world):
+    browser = world.browser("consultant")  # assigned to A1
+    base = f"/admin/clients/{world.a1.pk}/diagnostics/"
+
+    started = browser.post(base, {"template": "strategy-quick-check"})
+
+    run = DiagnosticRun.objects.filter(client=world.a1).latest("created_at")
+    assert started.url == f"{base}{run.pk}/"
+    page = browser.get(started.url)
+    assert page.status_code == 200
+    assert page.context["current"][0].key == "strategy"  # the first section to answer
+    # One answer as it changes (htmx), then a section's worth with "next section".
+    one = browser.post(
+        f"{base}{run.pk}/answers/", {"q_focus": "one"}, headers={"HX-Request": "true"}
+    )
+    assert "Saved" in one.content.decode()
+    section = browser.post(
+        f"{base}{run.pk}/answers/", {"q_customer_defined": "4", "next_section": "process"}
+    )
+    assert section.url == f"{base}{run.pk}/?section=process"
+    run.refresh_from_db()
+    assert run.answers == {"focus": "one", "customer_defined": 4}
+    # Submitting with required questions open names them and scores nothing.
+    early = browser.post(f"{base}{run.pk}/submit/")
+    assert early.status_code == 400
+    assert early.context["missing"] >= {"value_defined"}
+
+    browser.post(f"{base}{run.pk}/answers/", as_form(complete_answers()))
+    submitted = browser.post(f"{base}{run.pk}/submit/")
+    run.refresh_from_db()
+    assert (submitted.url, run.status) == (f"{base}{run.pk}/", "submitted")
+    score_run_job.apply(args=[str(run.job_id)])  # what the worker does
+
+    result = browser.get(f"{base}{run.pk}/")
+    run.refresh_from_db()
+    assert run.status == "scored"
+    html = result.content.decode()
+    # The best answer to every question: each section, and so the whole, scores 100.
+    assert '<span class="score-value"><span class="wp-num">100</span></span>' in html
+    assert "Level 5 of 5" in html
+    assert "Findings" in html
+    assert "Recommendations" in html
+    listing = browser.get(base).content.decode()
+    assert f'href="{base}{run.pk}/"' in listing
+
+
+@pytest.mark.parametrize(
+    ("kind", "client_name", "status"),
+    [("consultant", "a2", 404), ("foreign_owner", "a1", 404), ("owner", "b1", 404)],
+)
+def test_diagnostics_outside_a_persons_scope_are_404(world, kind, client_name, status):
+    browser = world.browser(kind)
+    client = getattr(world, client_name)
+    base = f"/admin/clients/{client.pk}/diagnostics/"
+    runs = DiagnosticRun.objects.filter(client=client)
+    before = runs.count()
+
+    assert browser.get(base).status_code == status
+    assert browser.get(f"{base}{runs.first().pk}/").status_code == status
+    assert browser.post(base, {"template": "strategy-quick-check"}).status_code == status
+    assert browser.post(f"{base}{runs.first().pk}/submit/").status_code == status
+    assert runs.count() == before
