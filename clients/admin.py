@@ -4,12 +4,15 @@ Every class goes through ``admin_scoping``; writes go through ``clients.services
 land in the audit log.
 """
 
+import json
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from clients.admin_scoping import (
@@ -18,6 +21,8 @@ from clients.admin_scoping import (
     adopt_saved,
     principal_of,
 )
+from clients.audit_changes import MISSING, changes
+from clients.labels import audit_action_label
 from clients.models import (
     ApiKey,
     AuditLogEntry,
@@ -32,6 +37,7 @@ from clients.models import (
 from clients.principals import Action
 from clients.selectors import clients_visible_to, consultancies_managed_by, consultancies_of
 from clients.services.api_keys import api_key_create, api_key_revoke
+from clients.services.jobs import job_kind_label
 from clients.services.people import (
     client_assign,
     client_member_remove,
@@ -370,13 +376,62 @@ class ApiKeyAdmin(ConsultancyScopedAdmin):
         return request.user.is_superuser  # revoked keys stay, so the audit log can name them
 
 
+DECIMAL_TEXT = re.compile(r"-?[0-9]+\.[0-9]+")
+
+
+def _shown(value) -> str:
+    if value is MISSING:
+        return "–"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)[:300]
+    if isinstance(value, str) and DECIMAL_TEXT.fullmatch(value):
+        return value.rstrip("0").rstrip(".")  # decimals are logged with six places: 500.000000
+    return "null" if value is None else str(value)
+
+
 @admin.register(AuditLogEntry)
 class AuditLogEntryAdmin(TenantScopedAdmin):
-    list_display = ["at", "actor_label", "action", "object_repr", "client", "consultancy"]
+    """Who changed what and when, read-only: each entry with the fields it changed, before and
+    after."""
+
+    list_display = ["at", "actor_label", "action_shown", "object_repr", "client", "consultancy"]
     list_filter = ["action"]
     list_select_related = ["client", "consultancy"]
     search_fields = ["actor_label", "object_repr", "action"]
     date_hierarchy = "at"
+    fields = [
+        "at",
+        "actor_label",
+        "action_shown",
+        "object_repr",
+        "client",
+        "consultancy",
+        "changes_shown",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_shown(self, obj):
+        return audit_action_label(obj.action)
+
+    @admin.display(description=_("what changed"))
+    def changes_shown(self, obj):
+        found = changes(obj.before, obj.after)
+        if not found:
+            return _("Nothing differs between before and after.")
+        rows = format_html_join(
+            "",
+            "<tr><th scope='row'>{}</th><td>{}</td><td>{}</td></tr>",
+            ((c.path or "–", _shown(c.before), _shown(c.after)) for c in found),
+        )
+        return format_html(
+            "<table class='wp-table audit-changes'><thead><tr><th scope='col'>{}</th>"
+            "<th scope='col'>{}</th><th scope='col'>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("field"),
+            _("before"),
+            _("after"),
+            rows,
+        )
 
     def scope_queryset(self, request, queryset):
         principal = principal_of(request)
@@ -418,11 +473,100 @@ class ReadOnlyAdminMixin:
 @admin.register(Job)
 class JobAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
     """Recomputes and other long work of the clients a member may see (platform-wide jobs, such
-    as the nightly round, to superusers only)."""
+    as the nightly round, to superusers only): what it is, how far it got, what went wrong and
+    how long it took."""
 
-    list_display = ["created_at", "kind", "client", "status", "progress", "attempts", "finished_at"]
+    list_display = [
+        "created_at",
+        "what",
+        "client",
+        "status_shown",
+        "progress_shown",
+        "attempts",
+        "took",
+        "error_line",
+    ]
     list_filter = ["status", "kind"]
     list_select_related = ["client"]
     search_fields = ["kind", "client__name", "error"]
     date_hierarchy = "created_at"
-    readonly_fields = [field.name for field in Job._meta.fields]
+    fieldsets = [
+        (None, {"fields": ["what", "client", "requested_by", "parameters"]}),
+        (_("Progress"), {"fields": ["status_shown", "progress_shown", "attempts", "error"]}),
+        (
+            _("Timing"),
+            {
+                "fields": [
+                    "created_at",
+                    "enqueued_at",
+                    "started_at",
+                    "finished_at",
+                    "heartbeat_at",
+                    "took",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [
+        "what",
+        "client",
+        "requested_by",
+        "parameters",
+        "status_shown",
+        "progress_shown",
+        "attempts",
+        "error",
+        "created_at",
+        "enqueued_at",
+        "started_at",
+        "finished_at",
+        "heartbeat_at",
+        "took",
+    ]
+
+    @admin.display(description=_("job"), ordering="kind")
+    def what(self, obj):
+        return job_kind_label(obj.kind)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_shown(self, obj):
+        icons = {"queued": "…", "running": "▶", "succeeded": "✓", "failed": "✕"}
+        return format_html(
+            '<span class="job-status job-status-{}">{} {}</span>',
+            obj.status,
+            icons.get(obj.status, ""),
+            obj.get_status_display(),
+        )
+
+    @admin.display(description=_("progress"))
+    def progress_shown(self, obj):
+        return format_html(
+            '<progress max="100" value="{}" aria-label="{}%"></progress> {}%',
+            obj.progress,
+            obj.progress,
+            obj.progress,
+        )
+
+    @admin.display(description=_("took"))
+    def took(self, obj):
+        if obj.started_at is None or obj.finished_at is None:
+            return "–"
+        seconds = (obj.finished_at - obj.started_at).total_seconds()
+        if seconds < 60:
+            return _("%(seconds).1f s") % {"seconds": seconds}
+        return _("%(minutes)d min %(seconds)d s") % {
+            "minutes": seconds // 60,
+            "seconds": seconds % 60,
+        }
+
+    @admin.display(description=_("error"))
+    def error_line(self, obj):
+        return obj.error.splitlines()[0][:120] if obj.error else ""
+
+    @admin.display(description=_("parameters"))
+    def parameters(self, obj):
+        if not obj.params:
+            return "–"
+        return format_html_join(
+            "", "<div><strong>{}</strong>: {}</div>", sorted(obj.params.items())
+        )

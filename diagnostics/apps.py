@@ -10,4 +10,4 @@ class DiagnosticsConfig(AppConfig):
         from clients.services.jobs import job_kind_register
         from diagnostics import services, tasks
 
-        job_kind_register(services.SCORE_JOB, tasks.score_run_job)
+        job_kind_register(services.SCORE_JOB, tasks.score_run_job, _("Diagnostic scoring"))

@@ -14,7 +14,7 @@ class PlansConfig(AppConfig):
         from plans import tasks
         from plans.services.recompute.jobs import DIRTY_KIND, KINDS
 
-        for kind in KINDS:
-            job_kind_register(kind, tasks.run_recompute_job)
+        for kind, label in KINDS.items():
+            job_kind_register(kind, tasks.run_recompute_job, label)
         dirty_marks_handled_by(DIRTY_KIND)
         demo.register_step(order=30, name="plans", step=plans_demo.plans_and_data)

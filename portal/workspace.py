@@ -14,8 +14,10 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from clients.labels import audit_action_label
 from clients.models import AuditLogEntry, Job
 from clients.principals import Principal
+from clients.services.jobs import job_kind_label
 from diagnostics import services as diagnostics
 from diagnostics.models import DiagnosticRun
 from diagnostics.selectors import latest_versions, template_for_client, templates_for_consultancies
@@ -76,11 +78,17 @@ def client_hub(site, request, client_id):
         .select_related("template")
         .order_by("-created_at")
         .first(),
-        "jobs": Job.objects.filter(client=client).order_by("-created_at")[:RECENT],
+        "jobs": [
+            (job, job_kind_label(job.kind))
+            for job in Job.objects.filter(client=client).order_by("-created_at")[:RECENT]
+        ],
         "changes": MeasurementHistory.objects.filter(client=client)
         .select_related("metric")
         .order_by("-changed_at")[:RECENT],
-        "audit": AuditLogEntry.objects.filter(client=client).order_by("-at")[:RECENT],
+        "audit": [
+            (entry, audit_action_label(entry.action))
+            for entry in AuditLogEntry.objects.filter(client=client).order_by("-at")[:RECENT]
+        ],
     }
     request.current_app = site.name
     return TemplateResponse(request, "admin/portal/client_hub.html", context)

@@ -39,11 +39,20 @@ JOB_TASK_OPTIONS = {
 TRANSIENT_ERRORS = (DatabaseError, ConnectionError)
 
 _tasks: dict[str, object] = {}  # job kind -> the Celery task that runs it (takes the job id)
+_labels: dict[str, object] = {}  # job kind -> what people read for it
 
 
-def job_kind_register(kind: str, task) -> None:
-    """Say which Celery task runs jobs of this kind (called from an app's ``ready``)."""
+def job_kind_register(kind: str, task, label=None) -> None:
+    """Say which Celery task runs jobs of this kind, and what the admin calls them (called from
+    an app's ``ready``)."""
     _tasks[kind] = task
+    if label is not None:
+        _labels[kind] = label
+
+
+def job_kind_label(kind: str) -> str:
+    """``Scorecard recompute`` for ``scorecard_recompute``; the kind itself if unnamed."""
+    return str(_labels.get(kind, kind))
 
 
 def job_task(kind: str):

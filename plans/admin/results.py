@@ -4,15 +4,17 @@ Read-only; the action queues a recompute."""
 
 from django.contrib import admin, messages
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from clients.admin import ReadOnlyAdminMixin
 from clients.admin_scoping import TenantScopedAdmin, principal_of
+from clients.models import Client
 from clients.principals import Action
 from clients.selectors import client_actions
 from metrics import display
-from metrics.periods import Granularity, Period
+from metrics.periods import Granularity, Period, latest_closed_month
 from plans.display import HEALTH
 from plans.models import ScorecardSnapshot
 from plans.selectors import scorecard_rows
@@ -147,3 +149,28 @@ class ScorecardSnapshotAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
             )
             queued += 1
         messages.info(request, _("%(count)d recomputes queued.") % {"count": queued})
+
+
+# --- "recompute" on the client list -------------------------------------------------------------
+
+
+@admin.action(description=_("Recompute the selected clients' latest closed month now"))
+def recompute_clients(modeladmin, request, queryset):
+    """One recompute job per selected client the person may write (the job also brings any
+    other month whose inputs changed up to date); each is followed on the client's hub."""
+    principal = principal_of(request)
+    month = latest_closed_month(timezone.localdate())
+    queued = 0
+    for client in queryset.select_related("consultancy"):
+        if not request.user.is_superuser and Action.WRITE not in client_actions(principal, client):
+            continue
+        recompute_job_create(client=client, period=month, force=True, actor=principal)
+        queued += 1
+    messages.info(request, _("%(count)d recomputes queued.") % {"count": queued})
+
+
+def add_client_actions(site: admin.AdminSite) -> None:
+    """The client list is the clients app's; recomputing is this app's work, so the action is
+    added from here (clients does not import plans)."""
+    client_admin = site._registry[Client]
+    client_admin.actions = [*client_admin.actions, recompute_clients]

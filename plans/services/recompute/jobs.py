@@ -7,6 +7,7 @@ import logging
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Job
 from clients.principals import Principal
@@ -20,7 +21,12 @@ DIRTY_KIND = "recompute"  # the kind the dispatcher makes of a dirty mark
 SCORECARD_KIND = "scorecard_recompute"
 BOTTLENECKS_KIND = "bottlenecks_recompute"
 NIGHTLY_KIND = "nightly_recompute"
-KINDS = (DIRTY_KIND, SCORECARD_KIND, BOTTLENECKS_KIND, NIGHTLY_KIND)
+KINDS = {  # each with what the admin calls it
+    DIRTY_KIND: _("Recompute after a change"),
+    SCORECARD_KIND: _("Scorecard recompute"),
+    BOTTLENECKS_KIND: _("Bottleneck recompute"),
+    NIGHTLY_KIND: _("Nightly recompute"),
+}
 NIGHTLY_BATCH = 50  # clients per nightly job: one set of queries serves them all
 RESULT_ROUTES = {
     SCORECARD_KIND: "api-v1:client-scorecard-list",
