@@ -22,7 +22,7 @@ from clients.admin_scoping import (
     principal_of,
 )
 from clients.audit_changes import MISSING, changes
-from clients.labels import audit_action_label
+from clients.labels import audit_action_label, job_kind_label
 from clients.models import (
     ApiKey,
     AuditLogEntry,
@@ -37,7 +37,6 @@ from clients.models import (
 from clients.principals import Action
 from clients.selectors import clients_visible_to, consultancies_managed_by, consultancies_of
 from clients.services.api_keys import api_key_create, api_key_revoke
-from clients.services.jobs import job_kind_label
 from clients.services.people import (
     client_assign,
     client_member_remove,

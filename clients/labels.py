@@ -1,4 +1,4 @@
-"""What people read for the codes the system writes: an audit entry's action."""
+"""What people read for the codes the system writes: an audit entry's action, a job's kind."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -33,3 +33,15 @@ AUDIT_ACTIONS = {
 def audit_action_label(action: str) -> str:
     """``plan changed`` for ``plan.updated``; the code itself if it has no words yet."""
     return str(AUDIT_ACTIONS.get(action, action))
+
+
+_job_kinds: dict[str, object] = {}  # job kind -> what people read for it (apps name theirs)
+
+
+def job_kind_name(kind: str, label) -> None:
+    _job_kinds[kind] = label
+
+
+def job_kind_label(kind: str) -> str:
+    """``Scorecard recompute`` for ``scorecard_recompute``; the kind itself if unnamed."""
+    return str(_job_kinds.get(kind, kind))

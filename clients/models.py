@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.exactjson import ExactJSONField
+from clients.labels import job_kind_label
 
 
 def validate_timezone(value):
@@ -113,7 +114,7 @@ class Consultancy(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
         help_text=_("Attainment at or above this share of target is at risk, below it off track."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("consultancy")
@@ -131,11 +132,19 @@ class ConsultancyMembership(models.Model):
         CONSULTANT = "consultant", _("Consultant")
 
     consultancy = models.ForeignKey(
-        Consultancy, on_delete=models.CASCADE, related_name="memberships"
+        Consultancy,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("consultancy"),
     )
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consultancy_memberships")
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="consultancy_memberships",
+        verbose_name=_("user"),
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("consultancy membership")
@@ -159,7 +168,9 @@ class Client(models.Model):
         ARCHIVED = "archived", _("Archived")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    consultancy = models.ForeignKey(Consultancy, on_delete=models.PROTECT, related_name="clients")
+    consultancy = models.ForeignKey(
+        Consultancy, on_delete=models.PROTECT, related_name="clients", verbose_name=_("consultancy")
+    )
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=60)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
@@ -178,8 +189,8 @@ class Client(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("client")
@@ -201,9 +212,13 @@ class Client(models.Model):
 class ClientAssignment(models.Model):
     """A consultant of the client's consultancy who works on (and so sees) this client."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assignments")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="client_assignments")
-    created_at = models.DateTimeField(auto_now_add=True)
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("client")
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="client_assignments", verbose_name=_("user")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("consultant assignment")
@@ -234,10 +249,14 @@ class ClientMembership(models.Model):
         VIEWER = "viewer", _("Viewer")
         EDITOR = "editor", _("Editor")
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="client_memberships")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("client")
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="client_memberships", verbose_name=_("user")
+    )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("client membership")
@@ -263,7 +282,12 @@ class ApiKey(models.Model):
         READ_WRITE = "read,write", _("read, write")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    consultancy = models.ForeignKey(Consultancy, on_delete=models.CASCADE, related_name="api_keys")
+    consultancy = models.ForeignKey(
+        Consultancy,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        verbose_name=_("consultancy"),
+    )
     client = models.ForeignKey(
         Client,
         on_delete=models.CASCADE,
@@ -271,15 +295,21 @@ class ApiKey(models.Model):
         null=True,
         blank=True,
         help_text=_("Leave empty for a key that covers every client of the consultancy."),
+        verbose_name=_("client"),
     )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
-    secret_hash = models.CharField(max_length=64, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False, verbose_name=_("secret hash"))
     scopes = models.CharField(_("scopes"), max_length=20, choices=Scopes.choices)
     created_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
@@ -313,16 +343,36 @@ class AuditLogEntry(models.Model):
     """Who changed what, when, from which key or user. Written by the services that change it."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    consultancy = models.ForeignKey(Consultancy, on_delete=models.CASCADE, related_name="audit_log")
+    at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("when"))
+    consultancy = models.ForeignKey(
+        Consultancy,
+        on_delete=models.CASCADE,
+        related_name="audit_log",
+        verbose_name=_("consultancy"),
+    )
     client = models.ForeignKey(
-        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_log"
+        Client,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_log",
+        verbose_name=_("client"),
     )
     actor_user = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor user"),
     )
     actor_api_key = models.ForeignKey(
-        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        ApiKey,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor API key"),
     )
     # Kept as text too, so the entry still says who it was after the user or key is gone.
     actor_label = models.CharField(_("actor"), max_length=254)
@@ -403,7 +453,12 @@ class Job(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("kind"), max_length=40)
     client = models.ForeignKey(
-        Client, on_delete=models.CASCADE, related_name="jobs", null=True, blank=True
+        Client,
+        on_delete=models.CASCADE,
+        related_name="jobs",
+        null=True,
+        blank=True,
+        verbose_name=_("client"),
     )
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     status = models.CharField(
@@ -435,4 +490,4 @@ class Job(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} ({self.status})"
+        return f"{job_kind_label(self.kind)} ({self.get_status_display()})"

@@ -262,7 +262,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("ja", _("Japanese"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our strings (kept by makemessages), then the admin theme's, which the package leaves untranslated.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "theme"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Tokyo")
 USE_I18N = True
 USE_TZ = True
@@ -308,7 +309,10 @@ UNFOLD = {
     "SHOW_LANGUAGES": True,
     "SHOW_VIEW_ON_SITE": False,
     "COLORS": {"primary": BLUE},
-    "STYLES": [lambda request: static("plans/display.css")],
+    "STYLES": [
+        lambda request: static("plans/display.css"),
+        lambda request: static("portal/admin.css"),
+    ],
     "SIDEBAR": {
         "show_search": False,
         "show_all_applications": False,

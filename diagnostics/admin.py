@@ -244,12 +244,29 @@ class DiagnosticTemplateAdmin(ConsultancyScopedAdmin):
 
 @admin.register(DiagnosticRun)
 class DiagnosticRunAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
-    list_display = ["created_at", "client", "template", "status", "score", "level"]
+    """The runs as a list; each opens on the client's diagnostic page in the workspace, where it
+    is answered and its result read."""
+
+    list_display = ["created_at", "client", "questionnaire", "status", "score", "level", "opened"]
     list_filter = ["status", ("client", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["client", "template"]
     search_fields = ["client__name", "template__key"]
-    fields = ["client", "template", "status", "started_by", "submitted_at", "scored_at", "shown"]
+    fields = [
+        "client",
+        "questionnaire",
+        "status",
+        "started_by",
+        "submitted_at",
+        "scored_at",
+        "score",
+        "level",
+        "opened",
+    ]
     readonly_fields = fields
+
+    @admin.display(description=_("questionnaire"), ordering="template__key")
+    def questionnaire(self, obj):
+        return obj.template.display_name
 
     @admin.display(description=_("score"))
     def score(self, obj):
@@ -259,12 +276,9 @@ class DiagnosticRunAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
     def level(self, obj):
         return (obj.result or {}).get("level")
 
-    @admin.display(description=_("answers and result"))
-    def shown(self, obj):
-        return format_html(
-            "<h4>{}</h4><pre>{}</pre><h4>{}</h4><pre>{}</pre>",
-            _("Answers"),
-            json.dumps(obj.answers, ensure_ascii=False, indent=2, default=str),
-            _("Result"),
-            json.dumps(obj.result, ensure_ascii=False, indent=2, default=str),
+    @admin.display(description=_("questions and result"))
+    def opened(self, obj):
+        url = reverse(
+            "admin:client_diagnostic", kwargs={"client_id": obj.client_id, "run_id": obj.pk}
         )
+        return format_html('<a href="{}">{}</a>', url, _("Open"))

@@ -5,6 +5,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from clients.exactjson import ExactJSONField
@@ -24,6 +25,7 @@ class DiagnosticTemplate(models.Model):
         null=True,
         blank=True,
         related_name="diagnostic_templates",
+        verbose_name=_("consultancy"),
     )
     key = models.CharField(_("key"), max_length=64)
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -31,7 +33,12 @@ class DiagnosticTemplate(models.Model):
     name_ja = models.CharField(_("Japanese name"), max_length=200)
     definition = ExactJSONField(_("definition"))
     copied_from = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("copied from"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -51,7 +58,12 @@ class DiagnosticTemplate(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} (v{self.version})"
+        return f"{self.name} (v{self.version})"  # stable: audit entries keep it
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language."""
+        return self.name_ja if (get_language() or "").startswith("ja") else self.name
 
     @property
     def builtin(self) -> bool:
@@ -65,14 +77,28 @@ class DiagnosticRun(models.Model):
         SCORED = "scored", _("scored")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="diagnostic_runs")
-    template = models.ForeignKey(DiagnosticTemplate, on_delete=models.PROTECT, related_name="runs")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="diagnostic_runs", verbose_name=_("client")
+    )
+    template = models.ForeignKey(
+        DiagnosticTemplate,
+        on_delete=models.PROTECT,
+        related_name="runs",
+        verbose_name=_("template"),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
     answers = ExactJSONField(_("answers"), default=dict, blank=True)
     result = ExactJSONField(_("result"), null=True, blank=True)
-    job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    job = models.ForeignKey(
+        Job,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("job"),
+    )
     started_by = models.CharField(_("started by"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)

@@ -1,8 +1,11 @@
 """The metric catalogue and the measurements partner tools and consultants feed in."""
 
+from decimal import Decimal
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import ApiKey, Client, Consultancy, User
@@ -11,6 +14,21 @@ from metrics.periods import Granularity, Period
 
 # At most 20 digits, 6 of them after the point (DESIGN.md, "Metrics and periods").
 VALUE_DIGITS, VALUE_PLACES = 20, 6
+
+
+def _plain(value: Decimal) -> str:
+    """A stored decimal without its padding: 26854.000000 → 26854."""
+    return f"{value.normalize():f}"
+
+
+# The granularities, most used first, as people read them.
+GRANULARITY_CHOICES = [
+    (Granularity.MONTH.value, _("month")),
+    (Granularity.QUARTER.value, _("quarter")),
+    (Granularity.YEAR.value, _("year")),
+    (Granularity.WEEK.value, _("week")),
+    (Granularity.DAY.value, _("day")),
+]
 
 
 class Metric(models.Model):
@@ -34,7 +52,12 @@ class Metric(models.Model):
         AVG = "avg", _("mean (levels, e.g. NPS)")
 
     consultancy = models.ForeignKey(
-        Consultancy, on_delete=models.CASCADE, null=True, blank=True, related_name="metrics"
+        Consultancy,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="metrics",
+        verbose_name=_("consultancy"),
     )
     key = models.CharField(
         _("key"),
@@ -57,8 +80,8 @@ class Metric(models.Model):
         blank=True,
         help_text=_("Derived metrics only: e.g. mrr * 12 or ltv / cac."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("metric")
@@ -76,7 +99,12 @@ class Metric(models.Model):
         ]
 
     def __str__(self):
-        return self.key
+        return self.key  # stable: audit entries keep it as they were written
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language."""
+        return self.name_ja if (get_language() or "").startswith("ja") else self.name
 
     @property
     def is_builtin(self) -> bool:
@@ -90,12 +118,22 @@ class Metric(models.Model):
 class Measurement(models.Model):
     """One value per (client, metric, period). Written by upsert; every change keeps history."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="measurements")
-    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="measurements")
-    granularity = models.CharField(max_length=7, choices=[(g.value, g.value) for g in Granularity])
-    period_start = models.DateField()
-    value = models.DecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES)
-    source = models.CharField(max_length=100, blank=True)
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="measurements", verbose_name=_("client")
+    )
+    metric = models.ForeignKey(
+        Metric, on_delete=models.PROTECT, related_name="measurements", verbose_name=_("metric")
+    )
+    granularity = models.CharField(
+        max_length=7,
+        choices=GRANULARITY_CHOICES,
+        verbose_name=_("granularity"),
+    )
+    period_start = models.DateField(verbose_name=_("period start"))
+    value = models.DecimalField(
+        max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES, verbose_name=_("value")
+    )
+    source = models.CharField(max_length=100, blank=True, verbose_name=_("source"))
     # Who wrote it. No database constraint: PostgreSQL checks foreign keys row by row at
     # commit, and these two would double the cost of a 10,000-row batch for a note that the ORM
     # still clears (SET_NULL) when the user or key goes.
@@ -106,6 +144,7 @@ class Measurement(models.Model):
         blank=True,
         related_name="+",
         db_constraint=False,
+        verbose_name=_("recorded by user"),
     )
     recorded_by_key = models.ForeignKey(
         ApiKey,
@@ -114,9 +153,10 @@ class Measurement(models.Model):
         blank=True,
         related_name="+",
         db_constraint=False,
+        verbose_name=_("recorded by key"),
     )
-    recorded_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=timezone.now, verbose_name=_("recorded at"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("measurement")
@@ -129,7 +169,7 @@ class Measurement(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.metric_id} {self.period} = {self.value}"
+        return f"{self.metric} {self.period} = {_plain(self.value)}"
 
     @property
     def period(self) -> Period:
@@ -145,18 +185,32 @@ class MeasurementHistory(models.Model):
     """
 
     client = models.ForeignKey(
-        Client, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Client,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("client"),
     )
     metric = models.ForeignKey(
-        Metric, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        Metric,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("metric"),
     )
-    granularity = models.CharField(max_length=7)
-    period_start = models.DateField()
+    granularity = models.CharField(max_length=7, verbose_name=_("granularity"))
+    period_start = models.DateField(verbose_name=_("period start"))
     old_value = models.DecimalField(
-        max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES, null=True, blank=True
+        max_digits=VALUE_DIGITS,
+        decimal_places=VALUE_PLACES,
+        null=True,
+        blank=True,
+        verbose_name=_("old value"),
     )
-    new_value = models.DecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES)
-    source = models.CharField(max_length=100, blank=True)
+    new_value = models.DecimalField(
+        max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES, verbose_name=_("new value")
+    )
+    source = models.CharField(max_length=100, blank=True, verbose_name=_("source"))
     changed_by_user = models.ForeignKey(
         User,
         on_delete=models.SET_NULL,
@@ -164,6 +218,7 @@ class MeasurementHistory(models.Model):
         blank=True,
         related_name="+",
         db_constraint=False,
+        verbose_name=_("changed by user"),
     )
     changed_by_key = models.ForeignKey(
         ApiKey,
@@ -172,9 +227,10 @@ class MeasurementHistory(models.Model):
         blank=True,
         related_name="+",
         db_constraint=False,
+        verbose_name=_("changed by key"),
     )
-    changed_at = models.DateTimeField(default=timezone.now)
-    batch = models.UUIDField(db_index=True)
+    changed_at = models.DateTimeField(default=timezone.now, verbose_name=_("changed at"))
+    batch = models.UUIDField(db_index=True, verbose_name=_("batch"))
 
     class Meta:
         verbose_name = _("measurement change")
@@ -187,7 +243,8 @@ class MeasurementHistory(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.metric_id} {self.period}: {self.old_value} → {self.new_value}"
+        old = "–" if self.old_value is None else _plain(self.old_value)
+        return f"{self.metric} {self.period}: {old} → {_plain(self.new_value)}"
 
     @property
     def period(self) -> Period:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.exactjson import ExactJSONField
 from clients.models import Client
 from metrics import display
-from metrics.models import VALUE_DIGITS, VALUE_PLACES, Metric
+from metrics.models import GRANULARITY_CHOICES, VALUE_DIGITS, VALUE_PLACES, Metric
 from metrics.periods import Granularity, Period
 
 
@@ -30,7 +30,9 @@ class Plan(models.Model):
         ARCHIVED = "archived", _("Archived")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="plans")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="plans", verbose_name=_("client")
+    )
     name = models.CharField(_("name"), max_length=200)
     vision = models.TextField(_("vision"), blank=True)
     starts_on = models.DateField(_("starts on"))
@@ -38,8 +40,8 @@ class Plan(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("plan")
@@ -64,12 +66,23 @@ class KpiNode(models.Model):
         COMPOUND = "compound", _("compound")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="kpis")
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="kpis", verbose_name=_("plan")
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client")
+    )
     key = models.CharField(_("key"), max_length=64)
-    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+")
+    metric = models.ForeignKey(
+        Metric, on_delete=models.PROTECT, related_name="+", verbose_name=_("metric")
+    )
     parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     weight = _value(default=1)
     baseline_period = models.CharField(_("baseline period"), max_length=10)
@@ -79,14 +92,18 @@ class KpiNode(models.Model):
     target_period = models.CharField(_("target period"), max_length=10)
     granularity = models.CharField(
         max_length=7,
-        choices=[(g.value, g.value) for g in Granularity],
+        choices=GRANULARITY_CHOICES,
         default=Granularity.MONTH.value,
+        verbose_name=_("granularity"),
     )
     interpolation = models.CharField(
-        max_length=10, choices=Interpolation.choices, default=Interpolation.LINEAR
+        max_length=10,
+        choices=Interpolation.choices,
+        default=Interpolation.LINEAR,
+        verbose_name=_("interpolation"),
     )
     formula = models.CharField(_("formula"), max_length=500, blank=True)
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         verbose_name = _("KPI")
@@ -107,14 +124,18 @@ class Milestone(models.Model):
         EVENT = "event", _("event")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="milestones")
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("plan")
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client")
+    )
     key = models.CharField(_("key"), max_length=64)
     name = models.CharField(_("name"), max_length=200)
     due = models.DateField(_("due"))
     kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
     achieved_on = models.DateField(_("achieved on"), null=True, blank=True)
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         verbose_name = _("milestone")
@@ -133,13 +154,19 @@ class MilestoneCondition(models.Model):
         GTE = "gte", "≥"
         LTE = "lte", "≤"
 
-    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="conditions")
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
-    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+")
-    op = models.CharField(max_length=3, choices=Op.choices)
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, related_name="conditions", verbose_name=_("milestone")
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client")
+    )
+    metric = models.ForeignKey(
+        Metric, on_delete=models.PROTECT, related_name="+", verbose_name=_("metric")
+    )
+    op = models.CharField(max_length=3, choices=Op.choices, verbose_name=_("comparison"))
     value = _value()
-    cumulative = models.BooleanField(default=False)
-    position = models.PositiveIntegerField(default=0)
+    cumulative = models.BooleanField(default=False, verbose_name=_("cumulative"))
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         verbose_name = _("condition")
@@ -152,11 +179,15 @@ class MilestoneCondition(models.Model):
 
 class Funnel(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="funnels")
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="funnels", verbose_name=_("plan")
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client")
+    )
     key = models.CharField(_("key"), max_length=64)
     name = models.CharField(_("name"), max_length=200)
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         verbose_name = _("funnel")
@@ -171,14 +202,20 @@ class Funnel(models.Model):
 
 
 class FunnelStage(models.Model):
-    funnel = models.ForeignKey(Funnel, on_delete=models.CASCADE, related_name="stages")
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    funnel = models.ForeignKey(
+        Funnel, on_delete=models.CASCADE, related_name="stages", verbose_name=_("funnel")
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client")
+    )
     name = models.CharField(_("name"), max_length=200)
-    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+")
+    metric = models.ForeignKey(
+        Metric, on_delete=models.PROTECT, related_name="+", verbose_name=_("metric")
+    )
     target_conversion = models.DecimalField(
         _("target conversion"), max_digits=7, decimal_places=6, null=True, blank=True
     )
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         verbose_name = _("funnel stage")
@@ -207,19 +244,27 @@ class ScorecardSnapshot(models.Model):
     so unchanged inputs are never recomputed. The columns beside ``payload`` feed the portfolio."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="scorecards")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client")
+    )
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="scorecards", verbose_name=_("plan")
+    )
     period_start = models.DateField(_("month"))
     as_of = models.DateField(_("as of"))
-    fingerprint = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64, verbose_name=_("inputs fingerprint"))
     computed_at = models.DateTimeField(_("computed at"))
-    score = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    score = models.DecimalField(
+        max_digits=9, decimal_places=6, null=True, blank=True, verbose_name=_("score")
+    )
     health = models.CharField(_("health"), max_length=7)
-    off_track = models.PositiveIntegerField(default=0)
-    at_risk = models.PositiveIntegerField(default=0)
+    off_track = models.PositiveIntegerField(default=0, verbose_name=_("off track"))
+    at_risk = models.PositiveIntegerField(default=0, verbose_name=_("at risk"))
     bottleneck = models.CharField(_("bottleneck"), max_length=200, blank=True)
-    next_milestone = models.JSONField(null=True, blank=True)
-    milestone_statuses = models.JSONField(default=dict)  # key -> status, to see what changed
+    next_milestone = models.JSONField(null=True, blank=True, verbose_name=_("next milestone"))
+    milestone_statuses = models.JSONField(
+        default=dict, verbose_name=_("milestone statuses")
+    )  # key -> status, to see what changed
     payload = ExactJSONField()
 
     class Meta:
@@ -243,12 +288,16 @@ class BottleneckReport(models.Model):
     without funnels has one report with ``funnel_key`` empty: no stages, its KPI sensitivity."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="bottleneck_reports")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client")
+    )
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="bottleneck_reports", verbose_name=_("plan")
+    )
     period_start = models.DateField(_("month"))
-    funnel_key = models.CharField(max_length=64, blank=True)
-    position = models.PositiveIntegerField(default=0)
-    fingerprint = models.CharField(max_length=64)
+    funnel_key = models.CharField(max_length=64, blank=True, verbose_name=_("funnel key"))
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
+    fingerprint = models.CharField(max_length=64, verbose_name=_("inputs fingerprint"))
     computed_at = models.DateTimeField(_("computed at"))
     payload = ExactJSONField()
 

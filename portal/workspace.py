@@ -14,10 +14,9 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from clients.labels import audit_action_label
+from clients.labels import audit_action_label, job_kind_label
 from clients.models import AuditLogEntry, Job
 from clients.principals import Principal
-from clients.services.jobs import job_kind_label
 from diagnostics import services as diagnostics
 from diagnostics.models import DiagnosticRun
 from diagnostics.selectors import latest_versions, template_for_client, templates_for_consultancies

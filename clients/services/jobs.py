@@ -18,6 +18,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clients.labels import job_kind_name
 from clients.models import Client, Job
 from clients.principals import Principal
 from clients.services.audit import actor_label
@@ -39,7 +40,6 @@ JOB_TASK_OPTIONS = {
 TRANSIENT_ERRORS = (DatabaseError, ConnectionError)
 
 _tasks: dict[str, object] = {}  # job kind -> the Celery task that runs it (takes the job id)
-_labels: dict[str, object] = {}  # job kind -> what people read for it
 
 
 def job_kind_register(kind: str, task, label=None) -> None:
@@ -47,12 +47,7 @@ def job_kind_register(kind: str, task, label=None) -> None:
     an app's ``ready``)."""
     _tasks[kind] = task
     if label is not None:
-        _labels[kind] = label
-
-
-def job_kind_label(kind: str) -> str:
-    """``Scorecard recompute`` for ``scorecard_recompute``; the kind itself if unnamed."""
-    return str(_labels.get(kind, kind))
+        job_kind_name(kind, label)
 
 
 def job_task(kind: str):

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 from metrics.display import input_affixes, is_japanese
+from metrics.models import GRANULARITY_CHOICES
 from metrics.periods import Granularity
 from metrics.selectors import metrics_for_client
 
@@ -158,15 +159,6 @@ class _Row(forms.Form):
         return as_percent(value) if catalogue.is_ratio(metric) else typed_number(value)
 
 
-GRANULARITIES = [
-    (Granularity.MONTH.value, _("month")),
-    (Granularity.QUARTER.value, _("quarter")),
-    (Granularity.YEAR.value, _("year")),
-    (Granularity.WEEK.value, _("week")),
-    (Granularity.DAY.value, _("day")),
-]
-
-
 class KpiForm(_Row):
     key = _text(_("key"), 14, required=True, **{"class": "pe-key"})
     metric = forms.ChoiceField(label=_("metric"))
@@ -177,7 +169,7 @@ class KpiForm(_Row):
         help_text=_("Empty for a KGI at the top of the tree."),
     )
     granularity = forms.ChoiceField(
-        label=_("granularity"), choices=GRANULARITIES, initial=Granularity.MONTH.value
+        label=_("granularity"), choices=GRANULARITY_CHOICES, initial=Granularity.MONTH.value
     )
     baseline_period = _text(_("baseline period"), 10, placeholder="YYYY-MM")
     baseline_value = _value(_("baseline"), required=True)
