@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -170,6 +171,13 @@ class ClientAdmin(TenantScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         # Deleting a client deletes its history; consultancies archive instead.
         return request.user.is_superuser
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_addanother" in request.POST or "_continue" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        # A new client's next step is its hub: start a plan, invite its people, import data.
+        self.message_user(request, _("The client “%(client)s” was added.") % {"client": obj})
+        return redirect(reverse("admin:client_hub", kwargs={"client_id": obj.pk}))
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in CLIENT_FIELDS}

@@ -24,6 +24,7 @@ from metrics import display
 from metrics.models import MeasurementHistory
 from metrics.periods import Granularity, Period, PeriodError
 from plans import exports
+from plans.models import Plan
 from plans.services.recompute.jobs import recompute_job_create
 from portal import questionnaires, selectors
 
@@ -77,6 +78,9 @@ def client_hub(site, request, client_id):
         .select_related("template")
         .order_by("-created_at")
         .first(),
+        "drafts": Plan.objects.filter(client=client, status=Plan.Status.DRAFT).order_by(
+            "-starts_on"
+        ),
         "jobs": [
             (job, job_kind_label(job.kind))
             for job in Job.objects.filter(client=client).order_by("-created_at")[:RECENT]

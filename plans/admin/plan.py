@@ -297,7 +297,11 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
             if request.user.is_superuser
             else clients_with_action(principal_of(request), Action.WRITE)
         )
-        form = PlanFromTemplateForm(request.POST or None, clients=clients.order_by("name"))
+        form = PlanFromTemplateForm(
+            request.POST or None,
+            clients=clients.order_by("name"),
+            initial={"client": request.GET.get("client")},  # from a client's hub
+        )
         problems = []
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -313,8 +317,12 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
             except DocumentInvalid as exc:
                 problems = problems_of(exc)
             else:
-                messages.success(request, _("The plan “%(plan)s” was created.") % {"plan": plan})
-                return redirect(self._url("change", plan.pk))
+                messages.success(
+                    request,
+                    _("The plan “%(plan)s” was created: adjust its targets to the client.")
+                    % {"plan": plan},
+                )
+                return redirect(self._url("editor", plan.pk))  # the next step
         return self._page(
             request,
             self.from_template_template,
