@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from clients.admin_scoping import (
@@ -26,6 +27,7 @@ from clients.admin_scoping import (
 )
 from clients.models import Client
 from clients.principals import Action
+from clients.problem_words import line_problem_text, problem_text
 from clients.selectors import clients_with_action, consultancies_managed_by, consultancy_actions
 from metrics import services
 from metrics.importing import ImportFileError
@@ -258,7 +260,7 @@ class MeasurementAdmin(_ReadOnlyMeasurementsAdmin):
                     client=client, filename=upload.name, content=content
                 )
             except ImportFileError as exc:
-                form.add_error("file", str(exc))
+                form.add_error("file", problem_text(str(exc), get_language()))
             else:
                 if preview.lines and not preview.errors:
                     commit = ImportCommitForm(
@@ -285,7 +287,7 @@ class MeasurementAdmin(_ReadOnlyMeasurementsAdmin):
             )
         except ImportFileError as exc:
             form = MeasurementImportForm(clients=clients, initial={"client": client.pk})
-            form.add_error(None, str(exc))
+            form.add_error(None, problem_text(str(exc), get_language()))
             return self._import_page(request, form=form, preview=None, commit=None)
         except services.ImportRejected as exc:
             # Something changed between preview and commit: show why, write nothing.
@@ -304,7 +306,9 @@ class MeasurementAdmin(_ReadOnlyMeasurementsAdmin):
             "form": form,
             "preview": preview,
             "commit": commit,
-            "bad_lines": [str(error) for error in preview.errors] if preview else [],
+            "bad_lines": [line_problem_text(str(error), get_language()) for error in preview.errors]
+            if preview
+            else [],
             "media": self.media + form.media,
         }
         return TemplateResponse(request, self.import_template, context)

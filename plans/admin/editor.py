@@ -28,6 +28,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
+from clients.problem_words import problem_text
 from metrics.display import input_affixes, is_japanese
 from metrics.models import GRANULARITY_CHOICES
 from metrics.periods import Granularity
@@ -533,8 +534,11 @@ class PlanEditor:
     )
 
     def place(self, errors: list[tuple[str, str]]) -> None:
-        """Put each (path, message) of ``DocumentInvalid`` on its form and field."""
-        for path, message in errors:
+        """Put each (path, message) of ``DocumentInvalid`` on its form and field, in the
+        reader's language."""
+        language = get_language()
+        for path, english in errors:
+            message = problem_text(english, language)
             matched = self.ROW_PATH.match(path)
             form = self._origin.get(matched.group(1)) if matched else None
             if form is None:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 from clients.parsers import loads_exact
+from clients.problem_words import problem_text
 from plans import services
 from plans.document import DocumentInvalid
 from plans.models import Plan
@@ -21,8 +22,13 @@ from plans.selectors import document_as_input, plan_document
 
 
 def problems_of(exc: DocumentInvalid) -> list[str]:
-    """The checker's problems as lines a person reads: ``kpis[0].must: is required``."""
-    return [f"{where}: {message}" if where else str(message) for where, message in exc.errors]
+    """The checker's problems as lines a person reads, in their language:
+    ``kpis[0].must: is required`` (``kpis[0].must: 必須です``)."""
+    language = get_language()
+    return [
+        f"{where}: {problem_text(message, language)}" if where else problem_text(message, language)
+        for where, message in exc.errors
+    ]
 
 
 # --- the plan's own fields ----------------------------------------------------------------------
@@ -54,9 +60,10 @@ class PlanForm(forms.ModelForm):
         except DocumentInvalid as exc:
             for where, message in exc.errors:
                 if where in self.fields:
-                    self.add_error(where, message)
+                    self.add_error(where, problem_text(message, get_language()))
                 else:
-                    self.add_error(None, f"{where}: {message}" if where else message)
+                    shown = problem_text(message, get_language())
+                    self.add_error(None, f"{where}: {shown}" if where else shown)
         except ValidationError as exc:
             if not hasattr(exc, "error_dict"):
                 self.add_error(None, exc)

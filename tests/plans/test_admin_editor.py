@@ -199,6 +199,21 @@ def test_a_checker_problem_lands_on_its_row_and_nothing_is_saved(as_user, world)
     assert AuditLogEntry.objects.count() == entries
 
 
+def test_a_problem_reads_in_the_readers_language(as_user, world):
+    client = as_user("owner")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ja"
+    plan = Plan.objects.get(client=world.a1)
+
+    def change(rows):
+        rows["kpis"][0]["stretch"] = "400"  # easier than must (500): higher is better
+
+    response = post_back(client, plan, change)
+
+    assert response.context["editor"].kpis.forms[0].errors["stretch"] == [
+        "必達より易しい目標です（高いほど良い指標なのに、必達を下回っています）"
+    ]
+
+
 def test_a_parent_outside_the_plan_is_refused_at_its_field(as_user, world):
     client = as_user("owner")
     plan = Plan.objects.get(client=world.a1)
