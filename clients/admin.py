@@ -514,22 +514,7 @@ class JobAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
             },
         ),
     ]
-    readonly_fields = [
-        "what",
-        "client",
-        "requested_by",
-        "parameters",
-        "status_shown",
-        "progress_shown",
-        "attempts",
-        "error",
-        "created_at",
-        "enqueued_at",
-        "started_at",
-        "finished_at",
-        "heartbeat_at",
-        "took",
-    ]
+    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
 
     @admin.display(description=_("job"), ordering="kind")
     def what(self, obj):
