@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.exactjson import ExactJSONField
-from clients.labels import job_kind_label
+from clients.labels import audit_action_label, job_kind_label
 
 
 def validate_timezone(value):
@@ -393,7 +393,8 @@ class AuditLogEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+        at = timezone.localtime(self.at)
+        return f"{at:%Y-%m-%d %H:%M} {self.actor_label}: {audit_action_label(self.action)}"
 
 
 class DirtyMark(models.Model):
