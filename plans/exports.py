@@ -81,13 +81,28 @@ def _number(value):
     return tidy(value) if isinstance(value, Decimal) else value
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(value):
+    """Text a spreadsheet would take for a formula (a name typed as ``=HYPERLINK(...)``) is
+    kept as text by a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _cells(row) -> list:
+    return [_text_cell(cell) for cell in row]
+
+
 def as_csv(table: Table) -> bytes:
     """UTF-8 with a BOM, which Excel needs to read Japanese from a CSV file."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(table.headers)
+    writer.writerow(_cells(table.headers))
     for row in table.rows:
-        writer.writerow(["" if cell is None else cell for cell in row])
+        writer.writerow(["" if cell is None else cell for cell in _cells(row)])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -95,13 +110,13 @@ def as_xlsx(table: Table) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Scorecard"
-    sheet.append([table.title])
+    sheet.append([_text_cell(table.title)])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(table.headers)
+    sheet.append(_cells(table.headers))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in table.rows:
-        sheet.append(row)  # decimals stay exact numbers
+        sheet.append(_cells(row))  # decimals stay exact numbers
     sheet.column_dimensions["A"].width = 32
     out = io.BytesIO()
     book.save(out)

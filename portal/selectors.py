@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.http import Http404
 
@@ -69,7 +70,7 @@ def client_page(*, principal: Principal, client_id, period: str | None) -> Clien
     latest closed month."""
     try:
         client = clients_visible_to(principal).select_related("consultancy").get(pk=client_id)
-    except (Client.DoesNotExist, ValueError, TypeError) as exc:
+    except (Client.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise Http404 from exc
     today = client_today(client)
     plan = Plan.objects.filter(client=client, status=Plan.Status.ACTIVE).first()
@@ -473,12 +474,12 @@ def diagnostic_run(page: ClientPage, run_id) -> DiagnosticRun:
             .filter(client=page.client)
             .get(pk=run_id)
         )
-    except (DiagnosticRun.DoesNotExist, ValueError, TypeError) as exc:
+    except (DiagnosticRun.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise Http404 from exc
 
 
 def client_job(page: ClientPage, job_id) -> Job:
     try:
         return Job.objects.filter(client=page.client).get(pk=job_id)
-    except (Job.DoesNotExist, ValueError, TypeError) as exc:
+    except (Job.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise Http404 from exc

@@ -37,12 +37,27 @@ from metrics.selectors import metrics_for_client
 # --- numbers as typed -------------------------------------------------------------------------
 
 
+# A typed number is shifted by two places (a percentage to a fraction and back) only within
+# what the document stores; anything longer goes to the checker as typed, which names it.
+LARGEST_EXPONENT = 40
+
+
 def _decimal(text) -> Decimal | None:
+    """The number as typed, read like the API reads it: no thousands separators (``1,5``
+    is not 1.5 nor 15), nothing infinite, nothing absurdly large or small."""
     try:
-        number = Decimal(str(text).strip().replace(",", ""))
+        number = Decimal(str(text).strip())
     except InvalidOperation:
         return None
-    return number if number.is_finite() else None
+    if not number.is_finite() or abs(number.adjusted()) > LARGEST_EXPONENT:
+        return None
+    return number
+
+
+def _shifted(number: Decimal, places: int) -> Decimal:
+    """``number`` times 10 to the ``places``, exactly: only the exponent moves."""
+    sign, digits, exponent = number.as_tuple()
+    return Decimal((sign, digits, exponent + places))
 
 
 def plain_number(number: Decimal) -> str:
@@ -56,14 +71,14 @@ def as_percent(value) -> str:
     if value is None or value == "":
         return ""
     number = _decimal(value)
-    return str(value) if number is None else plain_number(number.scaleb(2))
+    return str(value) if number is None else plain_number(_shifted(number, 2))
 
 
 def from_percent(text: str) -> str:
     """A typed percentage as the fraction the document holds: ``15`` → ``0.15``, exactly. Text
     that is not a number is passed on as it is, for the checker to name at its field."""
     number = _decimal(text)
-    return text if number is None else plain_number(number.scaleb(-2))
+    return text if number is None else plain_number(_shifted(number, -2))
 
 
 def typed_number(value) -> str:

@@ -214,6 +214,25 @@ def test_a_problem_reads_in_the_readers_language(as_user, world):
     ]
 
 
+def test_an_absurd_number_is_a_field_error_not_a_crash(as_user, world):
+    client = as_user("owner")
+    plan = Plan.objects.get(client=world.a1)
+
+    def change(rows):
+        rows["funnels"].append({"key": "journey", "name": "Journey"})
+        rows["funnels-0-stages"] = [
+            {"name": "Visitor", "metric": "visitors", "ORDER": "1"},
+            {"name": "Lead", "metric": "leads", "target_conversion": "1e9999999", "ORDER": "2"},
+        ]
+
+    response = post_back(client, plan, change)
+
+    assert response.status_code == 200
+    stage = response.context["editor"].funnels.forms[0].stages.forms[1]
+    assert list(stage.errors) == ["target_conversion"]
+    assert not Funnel.objects.filter(plan=plan).exists()
+
+
 def test_a_parent_outside_the_plan_is_refused_at_its_field(as_user, world):
     client = as_user("owner")
     plan = Plan.objects.get(client=world.a1)
@@ -280,8 +299,23 @@ def test_percentages_convert_exactly_both_ways(fraction, percent):
     assert from_percent(percent) == fraction
 
 
-def test_text_that_is_not_a_number_goes_to_the_checker_as_it_is():
-    assert from_percent("lots") == "lots"
+@pytest.mark.parametrize(
+    ("percent", "fraction"),
+    [
+        ("0.1000000000000000000000000000001", "0.001000000000000000000000000000001"),
+        ("12345678901234567890.5", "123456789012345678.905"),
+        ("-2.5", "-0.025"),
+    ],
+)
+def test_long_numbers_shift_without_rounding(percent, fraction):
+    # Only the exponent moves: no 28-digit context rounds them.
+    assert from_percent(percent) == fraction
+    assert as_percent(fraction) == percent
+
+
+@pytest.mark.parametrize("text", ["lots", "1,5", "1e9999999", "1e-9999999", "Infinity", "NaN"])
+def test_text_that_is_not_a_plain_number_goes_to_the_checker_as_it_is(text):
+    assert from_percent(text) == text
 
 
 def test_the_tree_puts_each_parent_before_its_children():

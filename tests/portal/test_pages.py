@@ -265,3 +265,10 @@ def test_a_page_takes_the_same_queries_at_3_and_30_kpis_and_more_months(client, 
         return len(captured.captured_queries)
 
     assert queries(3, 6) == queries(30, 24)
+
+
+@pytest.mark.parametrize("job", ["zzz", "00000000-0000-0000-0000-000000000000"])
+def test_a_page_asked_for_a_job_that_is_no_job_of_the_client_is_404(client, kumo, job):
+    editor = signed_in(client, kumo.editor)
+
+    assert editor.get(f"/portal/{kumo.pk}/?job={job}").status_code == 404

@@ -121,6 +121,13 @@ def test_a_hub_is_the_clients_and_a_foreign_ones_is_404(world, kumo):
     assert world.browser("owner").get(f"/admin/clients/{world.b1.pk}/hub/").status_code == 404
 
 
+@pytest.mark.parametrize("job", ["zzz", "1", "00000000-0000-0000-0000-000000000000"])
+def test_a_hub_asked_for_a_job_that_is_no_job_of_the_client_is_404(world, kumo, job):
+    response = world.browser("owner").get(f"/admin/clients/{kumo.pk}/hub/?job={job}")
+
+    assert response.status_code == 404
+
+
 def test_a_recompute_from_the_hub_queues_one_job(world, kumo):
     browser = world.browser("owner")
     before = Job.objects.filter(client=kumo).count()
@@ -236,3 +243,18 @@ def test_diagnostics_outside_a_persons_scope_are_404(world, kind, client_name, s
     assert browser.post(base, {"template": "strategy-quick-check"}).status_code == status
     assert browser.post(f"{base}{runs.first().pk}/submit/").status_code == status
     assert runs.count() == before
+
+
+def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(world, kumo):
+    kumo.name = '=HYPERLINK("http://example.test","x")'
+    kumo.save(update_fields=["name"])
+    browser = world.browser("owner")
+
+    as_csv = browser.get(f"/admin/clients/{kumo.pk}/scorecard/2026-10.csv")
+    as_xlsx = browser.get(f"/admin/clients/{kumo.pk}/scorecard/2026-10.xlsx")
+
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    assert sheet["A1"].value.startswith("'=HYPERLINK(")
+    assert sheet["A1"].data_type == "s"
+    rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert rows[1][3] == "64000000"  # numbers stay numbers
