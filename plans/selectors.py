@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -152,6 +154,13 @@ def kpi_rows(plan: Plan) -> list[KpiRow]:
     for root in [kpi for kpi in kpis if kpi.parent_id is None or kpi.parent_id not in known]:
         walk(root, 0)
     return rows
+
+
+def document_version(document: dict) -> str:
+    """A fingerprint of a stored document (``plan_document``): an edit carries the version it
+    started from, so a save over someone else's newer one is refused (``PlanChanged``)."""
+    text = json.dumps(document_as_input(document), sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def document_as_input(document: dict, *, number: Callable[[Decimal], object] | None = None) -> dict:

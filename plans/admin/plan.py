@@ -43,7 +43,13 @@ from plans.admin.forms import (
 )
 from plans.document import DocumentInvalid
 from plans.models import Plan
-from plans.selectors import document_as_input, kpi_rows, plan_document, plan_with_document
+from plans.selectors import (
+    document_as_input,
+    document_version,
+    kpi_rows,
+    plan_document,
+    plan_with_document,
+)
 
 
 @admin.register(Plan)
@@ -72,6 +78,10 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
     editor_template = "admin/plans/plan/editor.html"
     apply_template_template = "admin/plans/plan/apply_template.html"
     from_template_template = "admin/plans/plan/from_template.html"
+    changed_meanwhile = _(
+        "Someone saved this plan after you opened it, so nothing was saved. The page shows your "
+        "changes as you left them: save again to replace theirs, or reload to start from theirs."
+    )
 
     # --- rights ---------------------------------------------------------------------------------
 
@@ -201,7 +211,7 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
             current_app=self.admin_site.name,
         )
 
-    def _page(self, request, template, title, **context):
+    def _page(self, request, template, title, status=200, **context):
         return TemplateResponse(
             request,
             template,
@@ -211,6 +221,7 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
                 "title": title,
                 **context,
             },
+            status=status,
         )
 
     def _writable_plan(self, request, plan_id) -> Plan:
@@ -224,19 +235,27 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
 
     def editor_view(self, request, plan_id):
         plan = self._writable_plan(request, plan_id)
-        stored = document_as_input(
-            plan_document(plan_with_document(client=plan.client).get(pk=plan.pk))
-        )
+        shown = plan_document(plan_with_document(client=plan.client).get(pk=plan.pk))
+        stored, version = document_as_input(shown), document_version(shown)
         editor = PlanEditor.build(
             document=stored,
             catalogue=Catalogue.of(plan.client),
             data=request.POST if request.method == "POST" else None,
         )
+        status = 200
         if request.method == "POST" and editor.is_valid():
             raw = editor.document(stored)
             if not editor.has_row_errors():
                 try:
-                    services.plan_replace(plan=plan, raw=raw, actor=principal_of(request))
+                    services.plan_replace(
+                        plan=plan,
+                        raw=raw,
+                        actor=principal_of(request),
+                        expected_version=request.POST.get("version", ""),
+                    )
+                except services.PlanChanged:
+                    editor.problems.append(str(self.changed_meanwhile))
+                    status = 409
                 except DocumentInvalid as exc:
                     editor.place(exc.errors)
                 else:
@@ -252,21 +271,30 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
             _("Edit the plan “%(plan)s”") % {"plan": plan},
             original=plan,
             editor=editor,
+            version=version,  # the stored plan's: a second save replaces what changed meanwhile
             change_url=self._url("change", plan.pk),
             hub_url=reverse("admin:client_hub", kwargs={"client_id": plan.client_id}),
             media=self.media + editor.media,
+            status=status,
         )
 
     def document_view(self, request, plan_id):
         plan = self._writable_plan(request, plan_id)
-        problems = []
+        stored = plan_with_document(client=plan.client).get(pk=plan.pk)
+        version = document_version(plan_document(stored))
+        problems, status = [], 200
         if request.method == "POST":
             form = PlanDocumentForm(request.POST)
             if form.is_valid():
                 try:
                     services.plan_replace(
-                        plan=plan, raw=form.cleaned_data["document"], actor=principal_of(request)
+                        plan=plan,
+                        raw=form.cleaned_data["document"],
+                        actor=principal_of(request),
+                        expected_version=request.POST.get("version", ""),
                     )
+                except services.PlanChanged:
+                    problems, status = [str(self.changed_meanwhile)], 409
                 except DocumentInvalid as exc:
                     problems = problems_of(exc)
                 else:
@@ -275,7 +303,6 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
                     )
                     return redirect(self._url("change", plan.pk))
         else:
-            stored = plan_with_document(client=plan.client).get(pk=plan.pk)
             text = json.dumps(editable_document(stored), ensure_ascii=False, indent=2)
             form = PlanDocumentForm(initial={"document": text})
         return self._page(
@@ -285,8 +312,10 @@ class PlanAdmin(ServiceFormMixin, TenantScopedAdmin):
             original=plan,
             form=form,
             problems=problems,
+            version=version,
             change_url=self._url("change", plan.pk),
             media=self.media + form.media,
+            status=status,
         )
 
     def from_template_view(self, request):

@@ -4,6 +4,7 @@ bottleneck reports computed from a plan (``plans.services.recompute``)."""
 
 from plans.services.plans import (
     PLAN_FIELDS,
+    PlanChanged,
     milestone_achieve,
     plan_create,
     plan_delete,
@@ -19,6 +20,7 @@ from plans.services.templates import plan_apply_template, plan_create_from_templ
 
 __all__ = [
     "PLAN_FIELDS",
+    "PlanChanged",
     "RecomputeResult",
     "milestone_achieve",
     "plan_apply_template",

@@ -22,6 +22,7 @@ from plans.document import PlanDocument, read_document
 from plans.models import Funnel, FunnelStage, KpiNode, Milestone, MilestoneCondition, Plan
 from plans.selectors import (
     document_as_input,
+    document_version,
     plan_catalogue,
     plan_document,
     plan_with_document,
@@ -44,10 +45,22 @@ def plan_create(*, client: Client, raw, actor: Principal | None) -> Plan:
     return plan
 
 
+class PlanChanged(Exception):
+    """The plan was saved by someone else after the version an edit started from."""
+
+
 @transaction.atomic
-def plan_replace(*, plan: Plan, raw, actor: Principal | None) -> Plan:
-    document = _checked(plan.client, raw)
+def plan_replace(
+    *, plan: Plan, raw, actor: Principal | None, expected_version: str | None = None
+) -> Plan:
+    """Replace the plan's document. With ``expected_version`` (``document_version`` of what the
+    editor was shown), raises ``PlanChanged`` if the stored plan is no longer that: saves of
+    one plan queue on its row, so two people cannot both save over the same version."""
+    Plan.objects.select_for_update().filter(pk=plan.pk).exists()
     before = _stored_document(plan)
+    if expected_version is not None and document_version(before) != expected_version:
+        raise PlanChanged
+    document = _checked(plan.client, raw)
     _write(plan, document)
     _audit(actor, plan, "plan.updated", before=before)
     return plan

@@ -133,10 +133,13 @@ def test_a_valid_document_edit_saves_keeps_ids_and_is_audited(as_user, world):
     client = as_user("owner")
     plan = plan_of(world.a1)
     kpi_id = KpiNode.objects.get(plan=plan, key="leads").pk
-    document = shown_document(client.get(document_url(plan)))
+    page = client.get(document_url(plan))
+    document = shown_document(page)
     document["kpis"][0]["must"] = 600
 
-    response = client.post(document_url(plan), {"document": json.dumps(document)})
+    response = client.post(
+        document_url(plan), {"document": json.dumps(document), "version": page.context["version"]}
+    )
 
     assert response.status_code == 302
     assert response["Location"] == change_url(plan)
@@ -152,16 +155,39 @@ def test_an_invalid_document_lists_every_problem_and_saves_nothing(as_user, worl
     client = as_user("owner")
     plan = plan_of(world.a1)
     entries = AuditLogEntry.objects.count()
-    document = shown_document(client.get(document_url(plan)))
+    page = client.get(document_url(plan))
+    document = shown_document(page)
     document["kpis"][0]["stretch"] = 400  # easier than must (500) for a higher-is-better metric
 
-    response = client.post(document_url(plan), {"document": json.dumps(document)})
+    response = client.post(
+        document_url(plan), {"document": json.dumps(document), "version": page.context["version"]}
+    )
 
     assert response.status_code == 200
     assert any(p.startswith("kpis[0].stretch: ") for p in response.context["problems"])
     assert "kpis[0].stretch" in response.content.decode()
     assert KpiNode.objects.get(plan=plan, key="leads").stretch == Decimal(800)
     assert AuditLogEntry.objects.count() == entries
+
+
+def test_a_save_over_a_newer_version_is_refused_then_allowed_on_purpose(as_user, world):
+    client = as_user("owner")
+    plan = plan_of(world.a1)
+    page = client.get(document_url(plan))
+    document = shown_document(page)
+    document["kpis"][0]["must"] = 600
+    # Meanwhile someone else raises the stretch through the editor.
+    KpiNode.objects.filter(plan=plan, key="leads").update(stretch=900)
+    posted = {"document": json.dumps(document), "version": page.context["version"]}
+
+    refused = client.post(document_url(plan), posted)
+
+    assert refused.status_code == 409
+    assert "Someone saved this plan after you opened it" in refused.context["problems"][0]
+    assert KpiNode.objects.get(plan=plan, key="leads").must == Decimal(500)
+    again = client.post(document_url(plan), {**posted, "version": refused.context["version"]})
+    assert again.status_code == 302  # saved knowingly over theirs
+    assert KpiNode.objects.get(plan=plan, key="leads").must == Decimal(600)
 
 
 def test_bad_json_is_a_form_error(as_user, world):

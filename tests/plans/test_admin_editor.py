@@ -40,13 +40,17 @@ def posted(rows: dict[str, list[dict]], initial: dict[str, int]) -> dict:
     return data
 
 
-def post_back(client, plan, change):
+def post_back(client, plan, change, meanwhile=None):
     """GET the page, let ``change`` edit its rows (adding rows as the page's buttons do), POST
-    them."""
-    rows = shown_rows(client.get(editor_url(plan)))
+    them with the version the page was shown (after ``meanwhile``, someone else's save)."""
+    page = client.get(editor_url(plan))
+    rows = shown_rows(page)
     initial = {prefix: len(items) for prefix, items in rows.items()}
     change(rows)
-    return client.post(editor_url(plan), posted(rows, initial))
+    if meanwhile is not None:
+        meanwhile()
+    data = {**posted(rows, initial), "version": page.context["version"]}
+    return client.post(editor_url(plan), data)
 
 
 def test_the_page_shows_the_plan_without_blank_rows(as_user, world):
@@ -231,6 +235,32 @@ def test_an_absurd_number_is_a_field_error_not_a_crash(as_user, world):
     stage = response.context["editor"].funnels.forms[0].stages.forms[1]
     assert list(stage.errors) == ["target_conversion"]
     assert not Funnel.objects.filter(plan=plan).exists()
+
+
+def test_a_save_over_someone_elses_newer_one_is_refused(as_user, world):
+    client = as_user("owner")
+    plan = Plan.objects.get(client=world.a1)
+
+    def add_kpi(rows):
+        rows["kpis"][0]["must"] = "650"
+
+    def someone_adds_a_milestone():
+        other = as_user("manager")
+        post_back(
+            other,
+            plan,
+            lambda rows: rows["milestones"].__setitem__(
+                0, {**rows["milestones"][0], "name": "Launch, moved"}
+            ),
+        )
+        client.cookies = as_user("owner").cookies
+
+    response = post_back(client, plan, add_kpi, meanwhile=someone_adds_a_milestone)
+
+    assert response.status_code == 409
+    assert "Someone saved this plan after you opened it" in response.context["editor"].problems[0]
+    assert KpiNode.objects.get(plan=plan, key="leads").must == Decimal(500)
+    assert Milestone.objects.get(plan=plan, key="launch").name == "Launch, moved"
 
 
 def test_a_parent_outside_the_plan_is_refused_at_its_field(as_user, world):
