@@ -20,6 +20,7 @@ from clients.admin_scoping import (
     ConsultancyScopedAdmin,
     TenantScopedAdmin,
     adopt_saved,
+    hub_or,
     principal_of,
 )
 from clients.audit_changes import MISSING, changes
@@ -177,7 +178,7 @@ class ClientAdmin(TenantScopedAdmin):
             return super().response_add(request, obj, post_url_continue)
         # A new client's next step is its hub: start a plan, invite its people, import data.
         self.message_user(request, _("The client “%(client)s” was added.") % {"client": obj})
-        return redirect(reverse("admin:client_hub", kwargs={"client_id": obj.pk}))
+        return redirect(hub_or(request, obj, reverse("admin:clients_client_changelist")))
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in CLIENT_FIELDS}

@@ -8,6 +8,7 @@ platform's operators and see everything.
 import copy
 from functools import reduce
 
+from django.urls import reverse
 from unfold.admin import ModelAdmin
 
 from clients.models import Client, Consultancy, ConsultancyMembership
@@ -174,3 +175,11 @@ class ConsultancyScopedAdmin(TenantScopedAdmin):
             "manages",
             lambda: consultancies_managed_by(principal_of(request), Action.MANAGE_ACCESS).exists(),
         )
+
+
+def hub_or(request, client: Client, fallback: str) -> str:
+    """The client's hub in the workspace when the person sees the client there (a member of its
+    consultancy), else ``fallback``: a superuser outside it reaches clients through the lists."""
+    if clients_visible_to(principal_of(request)).filter(pk=client.pk).exists():
+        return reverse("admin:client_hub", kwargs={"client_id": client.pk})
+    return fallback

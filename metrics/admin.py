@@ -6,22 +6,27 @@ through the API or the import page here, which calls ``measurements_import``.
 """
 
 import base64
+import hashlib
 
 from django import forms
 from django.contrib import admin, messages
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import FileExtensionValidator
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminFileFieldWidget
 
 from clients.admin_scoping import (
     ConsultancyScopedAdmin,
     ServiceFormMixin,
     TenantScopedAdmin,
+    hub_or,
     per_request,
     principal_of,
 )
@@ -141,22 +146,53 @@ class MetricAdmin(ServiceFormMixin, ConsultancyScopedAdmin):
 # --- measurements -------------------------------------------------------------------------------
 
 
-class ImportCommitForm(forms.Form):
-    """The file a person saw previewed, sent back to be written."""
+MAX_IMPORT_BYTES = 5 * 1024 * 1024  # the preview sends it back as base64: within the POST limit
+IMPORT_SALT = "waypoint.metrics.import"
+IMPORT_TOKEN_MAX_AGE = 3600  # seconds a preview may be committed in
 
-    client = forms.ModelChoiceField(queryset=Client.objects.none(), widget=forms.HiddenInput)
+
+class ImportCommitForm(forms.Form):
+    """The file a person saw previewed, sent back to be written, with a signed token that ties
+    it to the client, the file's name and its bytes: a forged or altered form is refused."""
+
+    client = forms.CharField(widget=forms.HiddenInput)
     filename = forms.CharField(max_length=255, widget=forms.HiddenInput)
     content = forms.CharField(widget=forms.HiddenInput)
+    token = forms.CharField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, clients, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = clients
+    @classmethod
+    def for_preview(cls, client: Client, filename: str, content: bytes):
+        fingerprint = {"c": str(client.pk), "f": filename, "h": _sha256(content)}
+        return cls(
+            initial={
+                "client": client.pk,
+                "filename": filename,
+                "content": base64.b64encode(content).decode(),
+                "token": signing.dumps(fingerprint, salt=IMPORT_SALT),
+            }
+        )
 
-    def clean_content(self):
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
         try:
-            return base64.b64decode(self.cleaned_data["content"], validate=True)
-        except ValueError as exc:
-            raise ValidationError(_("The file did not come back whole; upload it again.")) from exc
+            content = base64.b64decode(data["content"], validate=True)
+            signed = signing.loads(data["token"], salt=IMPORT_SALT, max_age=IMPORT_TOKEN_MAX_AGE)
+        except (ValueError, signing.BadSignature) as exc:
+            raise ValidationError(self.came_back_wrong) from exc
+        if signed != {"c": data["client"], "f": data["filename"], "h": _sha256(content)}:
+            raise ValidationError(self.came_back_wrong)
+        data["content"] = content
+        return data
+
+    came_back_wrong = _(
+        "The preview has expired or the file did not come back whole; upload it again."
+    )
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
 
 
 class MeasurementImportForm(forms.Form):
@@ -164,6 +200,7 @@ class MeasurementImportForm(forms.Form):
     file = forms.FileField(
         label=capfirst(_("file")),
         validators=[FileExtensionValidator(["csv", "xlsx", "xlsm"])],
+        widget=UnfoldAdminFileFieldWidget,
         help_text=_(
             "CSV (UTF-8 or Shift_JIS) or XLSX. Line 1 is the header metric,period,value[,source]; "
             "periods are text: 2026-09-15, 2026-W38, 2026-09, 2026-Q3 or 2026. All or nothing: "
@@ -174,6 +211,15 @@ class MeasurementImportForm(forms.Form):
     def __init__(self, *args, clients, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise ValidationError(
+                _("The file is larger than %(size)d MB: split it into smaller files."),
+                params={"size": MAX_IMPORT_BYTES // (1024 * 1024)},
+            )
+        return upload
 
 
 class _ReadOnlyMeasurementsAdmin(TenantScopedAdmin):
@@ -263,21 +309,21 @@ class MeasurementAdmin(_ReadOnlyMeasurementsAdmin):
                 form.add_error("file", problem_text(str(exc), get_language()))
             else:
                 if preview.lines and not preview.errors:
-                    commit = ImportCommitForm(
-                        clients=clients,
-                        initial={
-                            "client": client.pk,
-                            "filename": upload.name,
-                            "content": base64.b64encode(content).decode(),
-                        },
-                    )
+                    commit = ImportCommitForm.for_preview(client, upload.name, content)
         return self._import_page(request, form=form, preview=preview, commit=commit)
 
     def _import_commit(self, request, principal, clients):
-        commit = ImportCommitForm(request.POST, clients=clients)
+        commit = ImportCommitForm(request.POST)
         if not commit.is_valid():
-            raise PermissionDenied  # a client the person may not write, or a forged form
-        client = commit.cleaned_data["client"]
+            form = MeasurementImportForm(clients=clients)
+            problem = " ".join(str(error) for error in commit.non_field_errors()) or str(
+                ImportCommitForm.came_back_wrong
+            )
+            return self._import_page(request, form=form, problem=problem, status=400)
+        client = clients.filter(pk=commit.cleaned_data["client"]).first()
+        if client is None:
+            raise Http404  # signed for someone who may write it, but not this person
+        form = MeasurementImportForm(clients=clients, initial={"client": client.pk})
         try:
             result = services.measurements_import(
                 client=client,
@@ -286,19 +332,20 @@ class MeasurementAdmin(_ReadOnlyMeasurementsAdmin):
                 actor=principal,
             )
         except ImportFileError as exc:
-            form = MeasurementImportForm(clients=clients, initial={"client": client.pk})
-            form.add_error(None, problem_text(str(exc), get_language()))
-            return self._import_page(request, form=form, preview=None, commit=None)
+            problem = problem_text(str(exc), get_language())
+            return self._import_page(request, form=form, problem=problem, status=400)
         except services.ImportRejected as exc:
-            # Something changed between preview and commit: show why, write nothing.
-            form = MeasurementImportForm(clients=clients, initial={"client": client.pk})
-            return self._import_page(
-                request, form=form, preview=services.ImportPreview([], exc.errors), commit=None
-            )
+            # Something changed between preview and commit (a metric retired): show why.
+            preview = services.ImportPreview([], exc.errors)
+            return self._import_page(request, form=form, preview=preview)
         messages.success(request, self.imported_message % {"client": client, **result.as_dict()})
-        return redirect(reverse("admin:client_hub", kwargs={"client_id": client.pk}))
+        return redirect(hub_or(request, client, reverse(f"admin:{self._changelist}")))
 
-    def _import_page(self, request, *, form, preview, commit):
+    @property
+    def _changelist(self) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+
+    def _import_page(self, request, *, form, preview=None, commit=None, problem="", status=200):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -306,12 +353,13 @@ class MeasurementAdmin(_ReadOnlyMeasurementsAdmin):
             "form": form,
             "preview": preview,
             "commit": commit,
+            "problem": problem,
             "bad_lines": [line_problem_text(str(error), get_language()) for error in preview.errors]
             if preview
             else [],
             "media": self.media + form.media,
         }
-        return TemplateResponse(request, self.import_template, context)
+        return TemplateResponse(request, self.import_template, context, status=status)
 
 
 @admin.register(MeasurementHistory)

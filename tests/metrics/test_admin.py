@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from clients.models import AuditLogEntry, User
+from metrics.admin import ImportCommitForm
 from metrics.models import Measurement, MeasurementHistory, Metric
 from metrics.services import measurements_upsert
 from tests.clients.factories import member
@@ -196,32 +197,74 @@ def test_committing_the_preview_imports_the_file_and_opens_the_clients_hub(as_us
     }
 
 
-def test_a_commit_for_a_client_the_person_may_not_write_is_refused(as_user, world):
+def commit_form(client, content: bytes, filename="x.csv", /, **changed) -> dict:
+    """What the preview page posts back for this file, with ``changed`` fields forged."""
+    form = ImportCommitForm.for_preview(client, filename, content)
+    return {**{name: form[name].value() for name in form.fields}, "commit": "1", **changed}
+
+
+def test_a_commit_previewed_for_another_persons_client_is_404(as_user, world):
+    # The form was signed for the owner, who may write A2; the consultant may not.
     before = stored(world.a2)
-    content = base64.b64encode(b"metric,period,value\nleads,2026-10,5\n").decode()
 
     response = as_user("consultant").post(
-        IMPORT_URL,
-        {"client": world.a2.pk, "filename": "x.csv", "content": content, "commit": "1"},
+        IMPORT_URL, commit_form(world.a2, b"metric,period,value\nleads,2026-10,5\n")
     )
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert stored(world.a2) == before
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"token": ""},  # no preview at all
+        {"filename": "x.exe"},  # past the extension check
+        {"content": base64.b64encode(b"metric,period,value\nleads,2026-10,500\n").decode()},
+        {"content": "not base64!"},
+        {"client": "not-a-uuid"},
+    ],
+)
+def test_a_commit_form_altered_after_the_preview_is_refused_with_why(as_user, world, forged):
+    before = stored(world.a1), MeasurementHistory.objects.count()
+    data = commit_form(world.a1, b"metric,period,value\nleads,2026-10,5\n", **forged)
+
+    response = as_user("consultant").post(IMPORT_URL, data)
+
+    assert response.status_code == 400
+    assert "upload it again" in response.context["problem"]
+    assert (stored(world.a1), MeasurementHistory.objects.count()) == before
 
 
 def test_a_commit_whose_file_went_bad_since_the_preview_writes_nothing(as_user, world):
     # The preview passed, then someone retired the metric: the commit re-checks everything.
     before = stored(world.a1), MeasurementHistory.objects.count()
-    content = base64.b64encode(b"metric,period,value\nleads,2026-10,5\nnope,2026-10,1\n").decode()
+    content = b"metric,period,value\nleads,2026-10,5\nnope,2026-10,1\n"
 
-    response = as_user("consultant").post(
-        IMPORT_URL,
-        {"client": world.a1.pk, "filename": "x.csv", "content": content, "commit": "1"},
-    )
+    response = as_user("consultant").post(IMPORT_URL, commit_form(world.a1, content))
 
     assert response.status_code == 200
     assert response.context["bad_lines"] == ["line 3, metric: 'nope' is not a known metric"]
     assert (stored(world.a1), MeasurementHistory.objects.count()) == before
+
+
+def test_a_commit_of_an_unreadable_workbook_is_a_400_with_the_reason(as_user, world):
+    response = as_user("consultant").post(
+        IMPORT_URL, commit_form(world.a1, b"not a workbook", "x.xlsx")
+    )
+
+    assert response.status_code == 400
+    assert response.context["problem"].startswith("The file is not a readable XLSX workbook")
+
+
+def test_a_file_too_large_to_send_back_is_refused_before_the_preview(as_user, world):
+    upload = csv_file("metric,period,value\n" + "leads,2026-10,1\n" * 400_000)  # 6.4 MB
+
+    response = as_user("consultant").post(IMPORT_URL, {"client": world.a1.pk, "file": upload})
+
+    assert response.context["form"].errors == {
+        "file": ["The file is larger than 5 MB: split it into smaller files."]
+    }
 
 
 def test_a_bad_csv_shows_every_bad_line_and_writes_nothing(as_user, world):

@@ -178,3 +178,26 @@ def test_every_changelist_takes_the_same_queries_with_more_rows(world):
     for url in before:
         assert after[url][1] > before[url][1], url  # the list did grow
         assert after[url][0] == before[url][0], url
+
+
+@pytest.mark.django_db
+def test_a_superuser_outside_the_consultancy_lands_on_the_lists_not_a_hub_they_cannot_see(
+    client, world
+):
+    from clients.models import User
+
+    client.force_login(User.objects.create_superuser(email="root@example.test", password="x"))
+    data = {
+        "consultancy": world.a.pk,
+        "name": "Mori KK",
+        "slug": "mori",
+        "currency": "JPY",
+        "timezone": "Asia/Tokyo",
+        "fiscal_year_start_month": "1",
+        "status": "active",
+    }
+
+    response = client.post("/admin/clients/client/add/", data)
+
+    assert response.status_code == 302
+    assert response.url == "/admin/clients/client/"

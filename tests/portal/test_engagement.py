@@ -3,7 +3,6 @@ a plan from a template, its targets adjusted and a funnel added, a month of figu
 with a preview, a recompute, the scorecard and the bottleneck read, a diagnostic started and
 the scorecard exported. Every number is worked out by hand below."""
 
-import base64
 import csv
 import io
 from decimal import Decimal
@@ -95,14 +94,10 @@ def test_an_owner_runs_a_whole_engagement_from_the_admin_in_japanese(as_user, wo
     )
     assert preview.context["preview"].counts == {"created": 6, "updated": 0, "unchanged": 0}
     assert "取り込むと何が起きるか" in preview.content.decode()
+    commit = preview.context["commit"]
     committed = browser.post(
         "/admin/metrics/measurement/import/",
-        {
-            "client": client.pk,
-            "filename": "march.csv",
-            "content": base64.b64encode(FIGURES.encode()).decode(),
-            "commit": "1",
-        },
+        {**{name: commit[name].value() for name in commit.fields}, "commit": "1"},
     )
     assert committed.url == hub
 
