@@ -4,7 +4,6 @@ Read-only; the action queues a recompute."""
 
 from django.contrib import admin, messages
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +14,7 @@ from clients.principals import Action
 from clients.selectors import client_actions
 from metrics import display
 from metrics.periods import Granularity, Period, latest_closed_month
+from metrics.selectors import client_today
 from plans.display import HEALTH
 from plans.models import ScorecardSnapshot
 from plans.selectors import scorecard_rows
@@ -159,11 +159,11 @@ def recompute_clients(modeladmin, request, queryset):
     """One recompute job per selected client the person may write (the job also brings any
     other month whose inputs changed up to date); each is followed on the client's hub."""
     principal = principal_of(request)
-    month = latest_closed_month(timezone.localdate())
     queued = 0
     for client in queryset.select_related("consultancy"):
         if not request.user.is_superuser and Action.WRITE not in client_actions(principal, client):
             continue
+        month = latest_closed_month(client_today(client))  # in the client's time zone
         recompute_job_create(client=client, period=month, force=True, actor=principal)
         queued += 1
     messages.info(request, _("%(count)d recomputes queued.") % {"count": queued})

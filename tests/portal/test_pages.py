@@ -5,6 +5,7 @@ import json
 import re
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -272,3 +273,13 @@ def test_a_page_asked_for_a_job_that_is_no_job_of_the_client_is_404(client, kumo
     editor = signed_in(client, kumo.editor)
 
     assert editor.get(f"/portal/{kumo.pk}/?job={job}").status_code == 404
+
+
+def test_only_signed_in_staff_get_the_admins_looser_policy(client, world):
+    def policy(path):
+        return client.get(path)["Content-Security-Policy"]
+
+    assert "unsafe-eval" not in policy("/admin/login/")  # before signing in
+    client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions["owner"]
+    assert "unsafe-eval" in policy("/admin/")
+    assert "unsafe-eval" not in policy(f"/portal/{world.a1.pk}/")  # the portal stays strict
