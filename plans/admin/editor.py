@@ -359,27 +359,31 @@ def _nth(owners: list[dict], index: int, name: str) -> list[dict]:
 
 
 def tree_order(kpis: list[dict]) -> list[tuple[dict, int]]:
-    """The KPIs each parent before its children, with their depth; a KPI whose parent is not
-    in the plan stands at the top (the checker will name it)."""
+    """Every KPI, each parent before its children, with its depth. A KPI whose parent is not in
+    the plan, one in a cycle and a second one with the same key stand at the top level, in the
+    order given: none is dropped, so the checker still names what is wrong with them."""
     keys = {kpi["key"] for kpi in kpis}
     children: dict[str | None, list[dict]] = {}
     for kpi in kpis:
         parent = kpi.get("parent")
         children.setdefault(parent if parent in keys else None, []).append(kpi)
     ordered: list[tuple[dict, int]] = []
-    seen: set[str] = set()
+    placed: set[int] = set()  # by identity: two rows may share a key
+    expanded: set[str] = set()  # keys whose children are placed (a cycle stops here)
 
     def walk(kpi, depth):
-        if kpi["key"] in seen:  # a cycle: the checker names it
-            return
-        seen.add(kpi["key"])
+        placed.add(id(kpi))
         ordered.append((kpi, depth))
+        if kpi["key"] in expanded:
+            return
+        expanded.add(kpi["key"])
         for child in children.get(kpi["key"], []):
-            walk(child, depth + 1)
+            if id(child) not in placed:
+                walk(child, depth + 1)
 
     for root in children.get(None, []):
         walk(root, 0)
-    ordered += [(kpi, 0) for kpi in kpis if kpi["key"] not in seen]
+    ordered += [(kpi, 0) for kpi in kpis if id(kpi) not in placed]
     return ordered
 
 
@@ -518,7 +522,14 @@ class PlanEditor:
         """The plan's own fields from ``base`` with the page's rows; remembers which form each
         part of the document came from, to put the checker's problems on the right row."""
         self._origin: dict[str, forms.Form] = {}
-        kpis = self._rows("kpis", self._kept(self.kpis))
+        # Saved as the tree reads, parents before their children: a KPI added under a parent
+        # is stored next to it, so scorecards and exports list it there.
+        rows = [(form, form.as_document()) for form in self._kept(self.kpis)]
+        form_of = {id(item): form for form, item in rows}
+        kpis = []
+        for item, _depth in tree_order([item for _form, item in rows]):
+            self._origin[f"kpis[{len(kpis)}]"] = form_of[id(item)]
+            kpis.append(item)
         milestones = self._rows("milestones", self._kept(self.milestones))
         for index, form in enumerate(self._kept(self.milestones)):
             milestones[index]["conditions"] = self._rows(

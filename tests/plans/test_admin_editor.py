@@ -348,6 +348,50 @@ def test_text_that_is_not_a_plain_number_goes_to_the_checker_as_it_is(text):
     assert from_percent(text) == text
 
 
+def test_rows_with_one_key_twice_or_in_a_cycle_are_all_kept_for_the_checker():
+    kpis = [
+        {"key": "a", "parent": "b"},
+        {"key": "b", "parent": "a"},
+        {"key": "c", "parent": None},
+        {"key": "c", "parent": None},
+    ]
+    assert sorted(id(kpi) for kpi, _depth in tree_order(kpis)) == sorted(map(id, kpis))
+
+
+def test_a_kpi_added_under_a_parent_is_saved_next_to_it(as_user, world):
+    client = as_user("owner")
+    plan = Plan.objects.get(client=world.a1)
+
+    def change(rows):
+        rows["kpis"] += [
+            {
+                "key": "churn",
+                "metric": "churn_rate",
+                "granularity": "month",
+                "baseline_period": "2025-12",
+                "baseline_value": "5",
+                "must": "3",
+                "target_period": "2026-12",
+                "interpolation": "linear",
+            },
+            {  # added last, but a child of leads: stored before churn
+                "key": "visits",
+                "metric": "visitors",
+                "parent": "leads",
+                "granularity": "month",
+                "baseline_period": "2025-12",
+                "baseline_value": "100",
+                "must": "300",
+                "target_period": "2026-12",
+                "interpolation": "linear",
+            },
+        ]
+
+    assert post_back(client, plan, change).status_code == 302
+    stored = KpiNode.objects.filter(plan=plan).order_by("position")
+    assert [kpi.key for kpi in stored] == ["leads", "visits", "churn"]
+
+
 def test_the_tree_puts_each_parent_before_its_children():
     kpis = [
         {"key": "cvr", "parent": "sales"},
