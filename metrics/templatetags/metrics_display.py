@@ -3,7 +3,10 @@ the request: ``{% load metrics_display %}`` then ``{% money value client %}``,
 ``{% metric_value value metric client %}``, ``{% ratio value %}``, ``{% count value %}``,
 ``{% period_label period %}``, ``{% day_label date %}`` and ``{% metric_name metric %}``."""
 
+from datetime import datetime
+
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import get_language
 
@@ -52,6 +55,10 @@ def period_label(value):
 
 @register.simple_tag
 def day_label(value):
+    """A date, or a moment's date where the reader is (``TIME_ZONE``): a run started at 00:30
+    in Tokyo was started that day, not the day before as in UTC."""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return display.day(value, get_language())
 
 

@@ -105,3 +105,15 @@ def test_periods_read_as_people_write_them(period, japanese, english):
 def test_a_date_reads_in_both_languages():
     assert display.day("2026-06-30", "ja") == "2026年6月30日"
     assert display.day("2026-06-30", "en-us") == "30 Jun 2026"
+
+
+def test_a_moment_is_labelled_with_its_day_where_the_reader_is():
+    from datetime import UTC, datetime
+
+    from django.utils import translation
+
+    from metrics.templatetags.metrics_display import day_label
+
+    moment = datetime(2026, 11, 27, 15, 30, tzinfo=UTC)  # 00:30 on the 28th in Tokyo
+    with translation.override("ja"):
+        assert day_label(moment) == "2026年11月28日"
