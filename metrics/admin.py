@@ -34,11 +34,11 @@ from clients.models import Client
 from clients.principals import Action
 from clients.problem_words import line_problem_text, problem_text
 from clients.selectors import clients_with_action, consultancies_managed_by, consultancy_actions
-from metrics import services
+from metrics import display, services
 from metrics.importing import ImportFileError
 from metrics.models import Measurement, MeasurementHistory, Metric
 from metrics.periods import Granularity, Period
-from metrics.selectors import metric_catalogue_for
+from metrics.selectors import metric_catalogue_for, metrics_for_client
 
 # --- the metric catalogue -----------------------------------------------------------------------
 
@@ -229,11 +229,16 @@ class _ReadOnlyMeasurementsAdmin(TenantScopedAdmin):
 
     @admin.display(description=_("metric"), ordering="metric__key")
     def metric_key(self, obj):
-        return obj.metric.key
+        return f"{obj.metric.display_name} ({obj.metric.key})"
 
     @admin.display(description=_("period"), ordering="period_start")
     def period_label(self, obj):
-        return str(Period(Granularity(obj.granularity), obj.period_start))
+        return display.period(
+            Period(Granularity(obj.granularity), obj.period_start), get_language()
+        )
+
+    def _value(self, obj, value):
+        return display.exact_value(value, obj.metric.unit, obj.client.currency, get_language())
 
 
 @admin.register(Measurement)
@@ -241,8 +246,13 @@ class MeasurementAdmin(_ReadOnlyMeasurementsAdmin):
     """Read-only: values change through the API or the import page, whose writes keep history
     and mark the client stale. The import needs write on some client."""
 
-    list_display = ["client", "metric_key", "period_label", "value", "source", "updated_at"]
+    list_display = ["client", "metric_key", "period_label", "value_shown", "source", "updated_at"]
     list_select_related = ["client", "metric"]
+
+    @admin.display(description=_("value"), ordering="value")
+    def value_shown(self, obj):
+        return self._value(obj, obj.value)
+
     ordering = ["-period_start", "metric__key"]
     change_list_template = "admin/metrics/measurement/change_list.html"
     import_template = "admin/metrics/measurement/import.html"
@@ -341,6 +351,15 @@ class MeasurementAdmin(_ReadOnlyMeasurementsAdmin):
         messages.success(request, self.imported_message % {"client": client, **result.as_dict()})
         return redirect(hub_or(request, client, reverse(f"admin:{self._changelist}")))
 
+    @staticmethod
+    def _preview_rows(form, preview):
+        """Each previewed line with its metric and client, to show names and values in units."""
+        if not preview or not preview.lines or not form.is_bound or not form.is_valid():
+            return []
+        client = form.cleaned_data["client"]
+        metrics = {metric.key: metric for metric in metrics_for_client(client)}
+        return [(line, metrics.get(line.metric), client) for line in preview.lines]
+
     @property
     def _changelist(self) -> str:
         return f"{self.opts.app_label}_{self.opts.model_name}_changelist"
@@ -352,6 +371,7 @@ class MeasurementAdmin(_ReadOnlyMeasurementsAdmin):
             "title": _("Import measurements"),
             "form": form,
             "preview": preview,
+            "preview_rows": self._preview_rows(form, preview),
             "commit": commit,
             "problem": problem,
             "bad_lines": [line_problem_text(str(error), get_language()) for error in preview.errors]
@@ -370,14 +390,22 @@ class MeasurementHistoryAdmin(_ReadOnlyMeasurementsAdmin):
         "client",
         "metric_key",
         "period_label",
-        "old_value",
-        "new_value",
+        "old_value_shown",
+        "new_value_shown",
         "source",
         "changed_by",
         "changed_at",
     ]
     list_select_related = ["client", "metric", "changed_by_user", "changed_by_key"]
     ordering = ["-changed_at"]
+
+    @admin.display(description=_("old value"))
+    def old_value_shown(self, obj):
+        return self._value(obj, obj.old_value)
+
+    @admin.display(description=_("new value"))
+    def new_value_shown(self, obj):
+        return self._value(obj, obj.new_value)
 
     @admin.display(description=_("changed by"))
     def changed_by(self, obj):

@@ -168,3 +168,19 @@ def input_affixes(unit: str, currency: str, language: str | None) -> tuple[str, 
     if unit == "ratio":
         return ("", "%")
     return ("", INPUT_WORDS["ja" if japanese else "en"].get(unit, ""))
+
+
+def exact_value(value, unit: str, currency: str, language: str | None) -> str:
+    """A metric's value in full, for pages where a person checks figures one by one (an
+    import's preview, the measurement lists): money to the yen (``35,593円``, ``¥35,593``),
+    a ratio as a percentage with every stored digit (0.02785 → ``2.785%``), other values with
+    separators and their decimals."""
+    number = _decimal(value)
+    if number is None:
+        return MISSING
+    if unit == "money":
+        shown = money(number, currency, language)
+        return shown.exact or shown.text
+    if unit == "ratio":
+        return format_decimal(number * 100, format="#,##0.####", locale=_locale(language)) + "%"
+    return format_decimal(number, format="#,##0.######", locale=_locale(language))

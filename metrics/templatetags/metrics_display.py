@@ -39,6 +39,13 @@ def metric_value(value, metric, client_or_currency):
 
 
 @register.simple_tag
+def metric_value_exact(value, metric, client_or_currency):
+    """The value in full (no 万 rounding, every decimal), by the metric's unit."""
+    unit = getattr(metric, "unit", None) or ""
+    return display.exact_value(value, unit, _currency(client_or_currency), get_language())
+
+
+@register.simple_tag
 def ratio(value):
     return _html(display.ratio(value, get_language()))
 

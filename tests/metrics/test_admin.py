@@ -172,7 +172,10 @@ def test_an_upload_is_previewed_and_writes_nothing(as_user, world):
         (3, "acme_only", "2026-09", Decimal(1), Decimal(4), "updated"),
         (4, "leads", "2026-10", None, Decimal(7), "created"),
     ]
-    assert 'name="commit"' in response.content.decode()
+    page = response.content.decode()
+    assert 'name="commit"' in page
+    # By name, with the key beside it, and values in full.
+    assert 'Leads <span class="import-key">leads</span>' in page
     assert (stored(world.a1), MeasurementHistory.objects.count()) == before
 
 

@@ -117,3 +117,18 @@ def test_a_moment_is_labelled_with_its_day_where_the_reader_is():
     moment = datetime(2026, 11, 27, 15, 30, tzinfo=UTC)  # 00:30 on the 28th in Tokyo
     with translation.override("ja"):
         assert day_label(moment) == "2026年11月28日"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "language", "shown"),
+    [
+        ("35593", "money", "ja", "35,593円"),  # not 4万円: a figure checked line by line
+        ("35593", "money", "en", "¥35,593"),
+        ("0.02785", "ratio", "en", "2.785%"),
+        ("1727.000000", "count", "en", "1,727"),
+        ("12.5", "days", "ja", "12.5"),
+        (None, "count", "en", "–"),
+    ],
+)
+def test_an_exact_value_keeps_every_digit(value, unit, language, shown):
+    assert display.exact_value(value, unit, "JPY", language) == shown
