@@ -49,6 +49,7 @@ class Visit:
     page: Page
     base: str
     csp_violations: list[str] = field(default_factory=list)
+    script_errors: list[str] = field(default_factory=list)
 
     def open(self, path: str) -> None:
         self.page.goto(self.base + path)
@@ -119,6 +120,7 @@ def visit(chromium, served_demo):
             else None
         ),
     )
+    page.on("pageerror", lambda error: found.script_errors.append(str(error)))
     yield found
     context.close()
 

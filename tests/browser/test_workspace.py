@@ -22,7 +22,7 @@ def stored_must(demo_db, client_id: str, key: str) -> Decimal:
     return Decimal(str(must))
 
 
-def test_a_consultant_runs_the_engagement_from_the_admin(visit, demo_ids, demo_db):
+def test_a_consultant_runs_the_engagement_from_the_admin(visit, demo_ids, demo_db, tmp_path):
     nimbus = demo_ids["nimbus-saas"]
     page = visit.page
 
@@ -59,8 +59,23 @@ def test_a_consultant_runs_the_engagement_from_the_admin(visit, demo_ids, demo_d
     assert "were saved" in visit.text("body")
     assert stored_must(demo_db, nimbus, "paying_customers") == Decimal(32)
 
-    # A recompute from the hub, seen to finish (the demo runs its jobs in-process).
+    # Figures imported from the hub: chosen, previewed line by line, then written.
     visit.open(f"/admin/clients/{nimbus}/hub/")
+    page.click("a[href*='/admin/metrics/measurement/import/']")
+    page.wait_for_load_state()
+    figures = tmp_path / "october.csv"
+    figures.write_text("metric,period,value\npaying_customers,2026-10,33\n")
+    page.set_input_files("input[type=file]", str(figures))
+    page.click(".import-upload button[type=submit]")
+    page.wait_for_load_state()
+    assert "Paying customers" in visit.text("#preview")
+    assert visit.accessibility_problems() == []
+    visit.photograph("workspace-import-preview-en")
+    page.click("button[name=commit]")
+    page.wait_for_load_state()
+    assert page.url.startswith(f"{visit.base}/admin/clients/{nimbus}/hub/")
+
+    # A recompute from the hub, seen to finish (the demo runs its jobs in-process).
     page.click("button[data-recompute]")
     page.wait_for_load_state()
     assert page.locator("[data-job='succeeded']").count() == 1
@@ -83,6 +98,7 @@ def test_a_consultant_runs_the_engagement_from_the_admin(visit, demo_ids, demo_d
     assert visit.accessibility_problems() == []
     visit.photograph("workspace-diagnostic-result-en")
     assert visit.csp_violations == []
+    assert visit.script_errors == []
 
 
 # Words on these pages that are data, not labels: the client, its industry and plan, the
@@ -144,3 +160,4 @@ def test_the_workspace_in_japanese_has_no_english_label(visit, demo_ids):
         assert found == [], (name, found)
         visit.photograph(f"workspace-{name.replace(' ', '-')}-ja")
     assert visit.csp_violations == []
+    assert visit.script_errors == []
