@@ -4,7 +4,6 @@ Every class goes through ``admin_scoping``; writes go through ``clients.services
 land in the audit log.
 """
 
-import json
 import re
 
 from django import forms
@@ -387,14 +386,31 @@ class ApiKeyAdmin(ConsultancyScopedAdmin):
 DECIMAL_TEXT = re.compile(r"-?[0-9]+\.[0-9]+")
 
 
-def _shown(value) -> str:
+def _shown(value, limit: int = 400) -> str:
+    """A logged value as a person reads it: an object as its fields (``key: visits · must:
+    300``, ids left out), a list by its items, decimals without their padding."""
     if value is MISSING:
         return "–"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, default=str)[:300]
+    if isinstance(value, dict):
+        fields = (
+            f"{name}: ({_shown(item, limit)})"
+            if isinstance(item, dict)
+            else f"{name}: {_shown(item, limit)}"
+            for name, item in value.items()
+            if name != "id"
+        )
+        return _cut(" · ".join(fields), limit)
+    if isinstance(value, list):
+        return _cut(", ".join(_shown(item, limit) for item in value), limit)
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
     if isinstance(value, str) and DECIMAL_TEXT.fullmatch(value):
         return value.rstrip("0").rstrip(".")  # decimals are logged with six places: 500.000000
-    return "null" if value is None else str(value)
+    return "–" if value is None else str(value)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @admin.register(AuditLogEntry)
@@ -561,5 +577,7 @@ class JobAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
         if not obj.params:
             return "–"
         return format_html_join(
-            "", "<div><strong>{}</strong>: {}</div>", sorted(obj.params.items())
+            "",
+            "<div><strong>{}</strong>: {}</div>",
+            ((name, _shown(value)) for name, value in sorted(obj.params.items())),
         )

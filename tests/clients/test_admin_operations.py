@@ -120,3 +120,31 @@ def test_a_superuser_changes_a_schedule(client, nightly):
     )
     nightly.refresh_from_db()
     assert nightly.enabled is False
+
+
+def test_an_added_kpi_reads_as_its_fields_not_as_json(as_user, world):
+    client = as_user("owner")
+    plan = Plan.objects.get(client=world.a1)
+
+    def change(rows):
+        rows["kpis"].append(
+            {
+                "key": "churn",
+                "metric": "churn_rate",
+                "granularity": "month",
+                "baseline_period": "2025-12",
+                "baseline_value": "5",
+                "must": "3",
+                "target_period": "2026-12",
+                "interpolation": "linear",
+            }
+        )
+
+    post_back(client, plan, change)
+    entry = AuditLogEntry.objects.filter(object_id=str(plan.pk), action="plan.updated").first()
+    page = client.get(f"/admin/clients/auditlogentry/{entry.pk}/change/").content.decode()
+
+    cell = page[page.index("<th scope='row'>kpis[churn]</th><td>–</td><td>") :].split("</td>")[1]
+    for field in ("key: churn", "must: 0.03", "baseline: (", "period: 2025-12", "stretch: –"):
+        assert field in cell, field
+    assert "{" not in cell  # no JSON
