@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import get_language
@@ -27,6 +27,8 @@ class Table:
     title: str
     headers: list[str]
     rows: list[list]
+    units: list[str] = field(default_factory=list)  # each row's metric unit, for XLSX formats
+    note: str = ""  # e.g. that the month is still in progress
 
 
 def scorecard_table(snapshot: ScorecardSnapshot) -> Table:
@@ -69,11 +71,18 @@ def scorecard_table(snapshot: ScorecardSnapshot) -> Table:
                 _number(change.get("abs")),
                 _number(change.get("pct")),
                 _number(forecast.get("value")),
-                forecast.get("meets_must"),
+                _yes_no(forecast.get("meets_must")),
             ]
         )
     month = display.period(f"{snapshot.period_start:%Y-%m}", language)
-    return Table(f"{snapshot.client.name} {month}", headers, rows)
+    partial = any(row.line.get("partial") for row in lines)
+    note = _("The month is still in progress: flows show what they reached so far.")
+    units = [row.metric.unit if row.metric else "" for row in lines]
+    return Table(f"{snapshot.client.name} {month}", headers, rows, units, note if partial else "")
+
+
+def _yes_no(value) -> str:
+    return "" if value is None else _("yes") if value else _("no")
 
 
 def _number(value):
@@ -106,6 +115,18 @@ def as_csv(table: Table) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
+PERCENT, WHOLE, DECIMAL = "0.0%", "#,##0", "#,##0.##"
+VALUE_COLUMNS = (4, 5, 6, 10, 12)  # actual, must, stretch, change, forecast (1-based)
+SHARE_COLUMNS = (7, 8, 11)  # attainment, progress, change (%)
+
+
+def _formats(unit: str) -> dict[int, str]:
+    """Each numeric column's format in a row of this unit: shares as percentages, money as
+    whole amounts, ratios as percentages, the rest with up to two decimals."""
+    value = {"money": WHOLE, "ratio": PERCENT}.get(unit, DECIMAL)
+    return {**dict.fromkeys(VALUE_COLUMNS, value), **dict.fromkeys(SHARE_COLUMNS, PERCENT)}
+
+
 def as_xlsx(table: Table) -> bytes:
     book = Workbook()
     sheet = book.active
@@ -115,8 +136,13 @@ def as_xlsx(table: Table) -> bytes:
     sheet.append(_cells(table.headers))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
-    for row in table.rows:
-        sheet.append(_cells(row))  # decimals stay exact numbers
+    for row, unit in zip(table.rows, table.units or [""] * len(table.rows), strict=True):
+        sheet.append(_cells(row))  # decimals stay exact numbers, shown in their unit
+        for column, number_format in _formats(unit).items():
+            sheet.cell(row=sheet.max_row, column=column).number_format = number_format
+    if table.note:
+        sheet.append([])
+        sheet.append([table.note])
     sheet.column_dimensions["A"].width = 32
     out = io.BytesIO()
     book.save(out)

@@ -12,11 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.http import Http404
 
-from clients.models import Client, Job
+from clients.labels import audit_action_label, job_kind_label
+from clients.models import AuditLogEntry, Client, Job
 from clients.principals import Action, Principal
 from clients.selectors import client_actions, clients_visible_to
 from diagnostics.models import DiagnosticRun
-from metrics.models import Measurement, Metric
+from metrics.models import Measurement, MeasurementHistory, Metric
 from metrics.periods import Granularity, Period, PeriodError, iterate, latest_closed_month
 from metrics.selectors import client_today, metrics_for_client
 from plans.arithmetic.scorecard import Paths
@@ -483,3 +484,32 @@ def client_job(page: ClientPage, job_id) -> Job:
         return Job.objects.filter(client=page.client).get(pk=job_id)
     except (Job.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise Http404 from exc
+
+
+def hub_activity(page: ClientPage, *, recent: int) -> dict:
+    """What the client's hub lists besides its numbers: the latest diagnostic, draft plans, and
+    the ``recent`` latest jobs, measurement changes and audit entries (jobs and entries with
+    the words people read for their codes). Five queries."""
+    client = page.client
+    return {
+        "diagnostic": DiagnosticRun.objects.filter(client=client)
+        .select_related("template")
+        .order_by("-created_at")
+        .first(),
+        "drafts": list(
+            Plan.objects.filter(client=client, status=Plan.Status.DRAFT).order_by("-starts_on")
+        ),
+        "jobs": [
+            (job, job_kind_label(job.kind))
+            for job in Job.objects.filter(client=client).order_by("-created_at")[:recent]
+        ],
+        "changes": list(
+            MeasurementHistory.objects.filter(client=client)
+            .select_related("metric")
+            .order_by("-changed_at")[:recent]
+        ),
+        "audit": [
+            (entry, audit_action_label(entry.action))
+            for entry in AuditLogEntry.objects.filter(client=client).order_by("-at")[:recent]
+        ],
+    }

@@ -14,17 +14,12 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from clients.labels import audit_action_label, job_kind_label
-from clients.models import AuditLogEntry, Job
 from clients.principals import Principal
 from diagnostics import services as diagnostics
-from diagnostics.models import DiagnosticRun
 from diagnostics.selectors import latest_versions, template_for_client, templates_for_consultancies
 from metrics import display
-from metrics.models import MeasurementHistory
 from metrics.periods import Granularity, Period, PeriodError
 from plans import exports
-from plans.models import Plan
 from plans.services.recompute.jobs import recompute_job_create
 from portal import questionnaires, selectors
 
@@ -74,24 +69,7 @@ def client_hub(site, request, client_id):
         "lines": lines,
         "chart": chart,
         "sensitivity": selectors.sensitivity(page),
-        "diagnostic": DiagnosticRun.objects.filter(client=client)
-        .select_related("template")
-        .order_by("-created_at")
-        .first(),
-        "drafts": Plan.objects.filter(client=client, status=Plan.Status.DRAFT).order_by(
-            "-starts_on"
-        ),
-        "jobs": [
-            (job, job_kind_label(job.kind))
-            for job in Job.objects.filter(client=client).order_by("-created_at")[:RECENT]
-        ],
-        "changes": MeasurementHistory.objects.filter(client=client)
-        .select_related("metric")
-        .order_by("-changed_at")[:RECENT],
-        "audit": [
-            (entry, audit_action_label(entry.action))
-            for entry in AuditLogEntry.objects.filter(client=client).order_by("-at")[:RECENT]
-        ],
+        **selectors.hub_activity(page, recent=RECENT),
     }
     request.current_app = site.name
     return TemplateResponse(request, "admin/portal/client_hub.html", context)

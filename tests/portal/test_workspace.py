@@ -165,6 +165,9 @@ def test_the_scorecard_exports_as_csv_and_xlsx(world, kumo):
     sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
     assert sheet["A1"].value == "Kumo KK Oct 2026"
     assert [cell.value for cell in sheet[3]][:4] == ["MRR", "mrr", "Oct 2026", 64000000]
+    # Shown in their units: money whole, attainment as a percentage; words for yes and no.
+    assert (sheet["D3"].number_format, sheet["G3"].number_format) == ("#,##0", "0.0%")
+    assert sheet["M3"].value in ("yes", "no")
     assert browser.get(f"/admin/clients/{world.b1.pk}/scorecard/2026-10.csv").status_code == 404
     assert browser.get(f"/admin/clients/{kumo.pk}/scorecard/2026-W40.csv").status_code == 404
 
