@@ -1,186 +1,278 @@
 """The checkers' problems in the reader's language.
 
 The checkers (the plan document, a measurement row, a period, a formula, an import file) are plain
-Python and say what is wrong in English: the API returns that text as its contract. The
-admin shows the same problems to people, and a Japanese consultant reads them in Japanese: each
-known message is matched here and written again with the same details; a message this table
-does not know is shown as it is (and a test lists every message the checkers can give).
+Python and say what is wrong in English: the API returns that text as its contract. The admin
+shows the same problems to people: each known message is matched here, and the same sentence,
+marked for translation (its Japanese is in ``locale/``), is written again with the message's
+details. A message this table does not know is shown as it is;
+``tests/clients/test_problem_words.py`` feeds real bad input through the checkers and finds
+every message they give here.
 """
 
 from __future__ import annotations
 
 import re
 
-PERIOD_HINT_JA = "2026-09-15、2026-W38、2026-09、2026-Q3、2026 のように書いてください"
-GRANULARITIES_JA = {"day": "日", "week": "週", "month": "月", "quarter": "四半期", "year": "年"}
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
-# (the English message as a pattern, the Japanese with the same named parts)
-JAPANESE: list[tuple[str, str]] = [
-    # any document
-    (r"is required", "必須です"),
-    (r'is required: \{"period", "value"\}', '必須です（{{"period", "value"}}）'),
-    (r"must be an object", "オブジェクトにしてください"),
-    (r"must be text of at most (?P<n>\d+) characters", "{n} 文字以内の文字列にしてください"),
-    (r"must be a date written YYYY-MM-DD", "日付は YYYY-MM-DD で書いてください"),
-    (r"must be one of (?P<choices>.+)", "次のいずれかにしてください: {choices}"),
-    (r"must be true or false", "true か false にしてください"),
-    (r"must be a list", "リストにしてください"),
-    (r"(?P<value>.+) is used twice", "{value} が重複しています"),
+GRANULARITIES = {
+    "day": _("day"),
+    "week": _("week"),
+    "month": _("month"),
+    "quarter": _("quarter"),
+    "year": _("year"),
+}
+
+# (the checker's message as a pattern, the same sentence to translate, with its named parts)
+MESSAGES = [
+    (
+        r"is required",
+        _("is required"),
+    ),
+    (
+        r'is required: \{"period", "value"\}',
+        _('is required: {{"period", "value"}}'),
+    ),
+    (
+        r"must be an object",
+        _("must be an object"),
+    ),
+    (
+        r"must be text of at most (?P<n>\d+) characters",
+        _("must be text of at most {n} characters"),
+    ),
+    (
+        r"must be a date written YYYY-MM-DD",
+        _("must be a date written YYYY-MM-DD"),
+    ),
+    (
+        r"must be one of (?P<choices>.+)",
+        _("must be one of {choices}"),
+    ),
+    (
+        r"must be true or false",
+        _("must be true or false"),
+    ),
+    (
+        r"must be a list",
+        _("must be a list"),
+    ),
+    (
+        r"(?P<value>.+) is used twice",
+        _("{value} is used twice"),
+    ),
     (
         r"must be letters, digits, - or _ \(a KPI key: lower-case, digits, _\)",
-        "英数字・-・_ で書いてください（KPI のキーは小文字・数字・_）",
+        _("must be letters, digits, - or _ (a KPI key: lower-case, digits, _)"),
     ),
-    # numbers
-    (r"must be a number", "数値にしてください"),
-    (r"must be a finite number", "有限の数値にしてください"),
-    (r"has more than (?P<n>\d+) digits before the point", "整数部が {n} 桁を超えています"),
-    (r"has more than (?P<n>\d+) digits after the point", "小数部が {n} 桁を超えています"),
-    # periods
+    (
+        r"must be a number",
+        _("must be a number"),
+    ),
+    (
+        r"must be a finite number",
+        _("must be a finite number"),
+    ),
+    (
+        r"has more than (?P<n>\d+) digits before the point",
+        _("has more than {n} digits before the point"),
+    ),
+    (
+        r"has more than (?P<n>\d+) digits after the point",
+        _("has more than {n} digits after the point"),
+    ),
     (
         r"(?P<text>'.*') is not a period: write it as .+\.",
-        "{text} は期間として読めません。" + PERIOD_HINT_JA,
+        _("{text} is not a period: write it as 2026-09-15, 2026-W38, 2026-09, 2026-Q3 or 2026."),
     ),
     (
         r"(?P<text>'.*') is not a real (?P<granularity>\w+): write it as .+\.",
-        "{text} は実在する{granularity}ではありません。" + PERIOD_HINT_JA,
+        _(
+            "{text} is not a real {granularity}: "
+            "write it as 2026-09-15, 2026-W38, 2026-09, 2026-Q3 or 2026."
+        ),
     ),
     (
         r"(?P<text>'.*') is out of range: periods end by 9998\.",
-        "{text} は範囲外です（9998 年まで）。",
+        _("{text} is out of range: periods end by 9998."),
     ),
-    # the plan document
-    (r"must be after starts_on", "開始日より後にしてください"),
-    (r"(?P<key>'.*') is not a known metric", "{key} という指標はありません"),
-    (r"must be 0 or more", "0 以上にしてください"),
-    (r"must come after the baseline period", "基準期間より後にしてください"),
-    (r"must be above 0 for compound interpolation", "複利で進める場合は 0 より大きくしてください"),
+    (
+        r"must be after starts_on",
+        _("must be after starts_on"),
+    ),
+    (
+        r"(?P<key>'.*') is not a known metric",
+        _("{key} is not a known metric"),
+    ),
+    (
+        r"must be 0 or more",
+        _("must be 0 or more"),
+    ),
+    (
+        r"must come after the baseline period",
+        _("must come after the baseline period"),
+    ),
+    (
+        r"must be above 0 for compound interpolation",
+        _("must be above 0 for compound interpolation"),
+    ),
     (
         r"is easier than must: below it while higher is better",
-        "必達より易しい目標です（高いほど良い指標なのに、必達を下回っています）",
+        _("is easier than must: below it while higher is better"),
     ),
     (
         r"is easier than must: above it while lower is better",
-        "必達より易しい目標です（低いほど良い指標なのに、必達を上回っています）",
+        _("is easier than must: above it while lower is better"),
     ),
     (
         r"must be a (?P<granularity>\w+) \(the KPI's granularity\), e\.g\. (?P<example>\S+)",
-        "KPI の粒度（{granularity}）の期間にしてください。例: {example}",
+        _("must be a {granularity} (the KPI's granularity), e.g. {example}"),
     ),
-    (r"(?P<key>'.*') is not a KPI of this plan", "{key} はこの計画の KPI ではありません"),
-    (r"makes a cycle through (?P<key>'.*')", "{key} を通じて親子関係が循環しています"),
+    (
+        r"(?P<key>'.*') is not a KPI of this plan",
+        _("{key} is not a KPI of this plan"),
+    ),
+    (
+        r"makes a cycle through (?P<key>'.*')",
+        _("makes a cycle through {key}"),
+    ),
     (
         r"names what is not a child of (?P<key>'.*'): (?P<names>.+)",
-        "{key} の子ではないものを参照しています: {names}",
+        _("names what is not a child of {key}: {names}"),
     ),
     (
         r"must fall within the plan \((?P<start>\S+) to (?P<end>\S+)\)",
-        "計画の期間内（{start}〜{end}）にしてください",
+        _("must fall within the plan ({start} to {end})"),
     ),
     (
         r"a state milestone needs at least one condition",
-        "状態のマイルストーンには条件が一つ以上必要です",
+        _("a state milestone needs at least one condition"),
     ),
     (
         r"only an event milestone is marked achieved; a state milestone is judged from the data",
-        "達成日を付けられるのは出来事のマイルストーンだけです。状態のマイルストーンはデータで判定します",
+        _("only an event milestone is marked achieved; a state milestone is judged from the data"),
     ),
-    (r"an event milestone has no conditions", "出来事のマイルストーンに条件は付けられません"),
+    (
+        r"an event milestone has no conditions",
+        _("an event milestone has no conditions"),
+    ),
     (
         r"(?P<key>'.*') is not summed, so it cannot be cumulative",
-        "{key} は合計する指標ではないため、累計にできません",
+        _("{key} is not summed, so it cannot be cumulative"),
     ),
-    (r"a funnel needs at least two stages", "ファネルには段階が二つ以上必要です"),
+    (
+        r"a funnel needs at least two stages",
+        _("a funnel needs at least two stages"),
+    ),
     (
         r"(?P<key>'.*') is not a summed count \(a stage counts people\)",
-        "{key} は合計する件数ではありません（段階は人数を数えます）",
+        _("{key} is not a summed count (a stage counts people)"),
     ),
     (
         r"the first stage has no conversion to meet",
-        "最初の段階には転換率の目標を付けられません",
+        _("the first stage has no conversion to meet"),
     ),
     (
         r"must be above 0 and at most 1 \(0\.15 = 15%\)",
-        "0% より大きく 100% 以下にしてください",
+        _("must be above 0 and at most 1 (0.15 = 15%)"),
     ),
-    # formulas
-    (r"The formula is empty\.", "計算式が空です。"),
+    (
+        r"The formula is empty\.",
+        _("The formula is empty."),
+    ),
     (
         r"Unknown metric keys in (?P<text>'.*'): (?P<keys>.+)\.",
-        "{text} に不明な指標キーがあります: {keys}",
+        _("Unknown metric keys in {text}: {keys}."),
     ),
-    (r"Unexpected (?P<token>'.*') in (?P<text>'.*')\.", "{text} の {token} を読めません。"),
-    (r"(?P<text>'.*') ends too early\.", "{text} が途中で終わっています。"),
+    (
+        r"Unexpected (?P<token>'.*') in (?P<text>'.*')\.",
+        _("Unexpected {token} in {text}."),
+    ),
+    (
+        r"(?P<text>'.*') ends too early\.",
+        _("{text} ends too early."),
+    ),
     (
         r"Unknown function (?P<name>'.*'): use min or max\.",
-        "{name} という関数はありません。min か max を使ってください。",
+        _("Unknown function {name}: use min or max."),
     ),
-    # measurement rows
     (
         r"must be an object with metric, period and value",
-        "metric・period・value を持つオブジェクトにしてください",
+        _("must be an object with metric, period and value"),
     ),
-    (r"is not a field of a measurement", "実績値の項目ではありません"),
+    (
+        r"is not a field of a measurement",
+        _("is not a field of a measurement"),
+    ),
     (
         r"(?P<key>'.*') is computed from a formula; write its inputs",
-        "{key} は計算式から求める指標です。元になる指標を入力してください",
+        _("{key} is computed from a formula; write its inputs"),
     ),
     (
         r"is a date cell; write the period as text, e\.g\. 2026-09",
-        "日付のセルになっています。期間は 2026-09 のように文字列で書いてください",
+        _("is a date cell; write the period as text, e.g. 2026-09"),
     ),
     (
         r"(?P<key>\S+) for (?P<period>\S+) is already in row (?P<row>\d+)",
-        "{key} の {period} は {row} 行目にもあります",
+        _("{key} for {period} is already in row {row}"),
     ),
-    (r"has more cells than the header names", "見出しより多くのセルがあります"),
-    # import files
+    (
+        r"has more cells than the header names",
+        _("has more cells than the header names"),
+    ),
     (
         r"Line 1 must be the header metric,period,value\[,source\]; found (?P<found>.*)\.",
-        "1 行目は見出し metric,period,value[,source] にしてください（実際: {found}）。",
+        _("Line 1 must be the header metric,period,value[,source]; found {found}."),
     ),
     (
         r"The file is binary, not CSV text \(save it as CSV or XLSX\)\.",
-        "バイナリファイルです。CSV または XLSX で保存してください。",
+        _("The file is binary, not CSV text (save it as CSV or XLSX)."),
     ),
     (
         r"The file is neither UTF-8 nor CP932 \(Shift_JIS\) text\.",
-        "UTF-8 でも CP932（Shift_JIS）でもないテキストです。",
+        _("The file is neither UTF-8 nor CP932 (Shift_JIS) text."),
     ),
-    (r"The file is empty\.", "ファイルが空です。"),
-    (r"The first sheet is empty\.", "最初のシートが空です。"),
+    (
+        r"The file is empty\.",
+        _("The file is empty."),
+    ),
+    (
+        r"The first sheet is empty\.",
+        _("The first sheet is empty."),
+    ),
     (
         r"The file is not a readable XLSX workbook \((?P<why>.*)\)\.",
-        "XLSX として読めません（{why}）。",
+        _("The file is not a readable XLSX workbook ({why})."),
     ),
 ]
-_COMPILED = [(re.compile(pattern), japanese) for pattern, japanese in JAPANESE]
+_COMPILED = [(re.compile(pattern), sentence) for pattern, sentence in MESSAGES]
 _LINE = re.compile(r"line (?P<line>\d+)(?:, (?P<field>[\w.\[\]]+))?: (?P<message>.*)", re.S)
 
 
-def is_japanese(language: str | None) -> bool:
-    return (language or "").lower().startswith("ja")
-
-
 def problem_text(message: str, language: str | None) -> str:
-    """The checker's ``message`` for a reader of ``language``."""
-    if not is_japanese(language):
+    """The checker's ``message`` for a reader of ``language``: as it is in English."""
+    if not (language or "").lower().startswith("ja"):
         return message
-    for pattern, japanese in _COMPILED:
+    for pattern, sentence in _COMPILED:
         matched = pattern.fullmatch(message)
         if matched:
-            parts = matched.groupdict()
-            if "granularity" in parts:
-                parts["granularity"] = GRANULARITIES_JA.get(
-                    parts["granularity"], parts["granularity"]
-                )
-            return japanese.format(**parts)
+            with translation.override(language):
+                parts = matched.groupdict()
+                if "granularity" in parts:
+                    word = parts["granularity"]
+                    parts["granularity"] = str(GRANULARITIES.get(word, word))
+                return str(sentence).format(**parts)
     return message
 
 
 def line_problem_text(text: str, language: str | None) -> str:
     """An import's ``line 3, value: must be a number`` for a reader of ``language``."""
     matched = _LINE.fullmatch(text)
-    if not is_japanese(language) or matched is None:
+    if not (language or "").lower().startswith("ja") or matched is None:
         return text
-    where = f"{matched['line']} 行目" + (f"・{matched['field']}" if matched["field"] else "")
+    with translation.override(language):
+        where = _("line %(line)s") % {"line": matched["line"]}
+        if matched["field"]:
+            where = f"{where}・{matched['field']}"
     return f"{where}: {problem_text(matched['message'], language)}"
