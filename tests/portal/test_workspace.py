@@ -3,6 +3,7 @@ recompute it starts and the scorecard's exports, each scoped like every other ad
 
 import csv
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -261,3 +262,39 @@ def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(world, ku
     assert sheet["A1"].data_type == "s"
     rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert rows[1][3] == "64000000"  # numbers stay numbers
+
+
+def test_a_finding_of_inconsistent_targets_shows_its_numbers():
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    # The seed's acquisition plan (tests/diagnostics/test_checks.py): 500 leads a month at
+    # 25% x 80% make 100 customers, but the plan's must is 10.
+    finding = {
+        "key": "inconsistent_targets",
+        "severity": "high",
+        "message": "Targets contradict each other: the numbers below cannot all be met as planned.",
+        "message_ja": "",
+        "evidence": [
+            {
+                "kind": "funnel",
+                "from": "Leads",
+                "to": "Customers",
+                "must_from": 500,
+                "conversion": "0.2",
+                "expected": 100,
+                "must_to": 10,
+            }
+        ],
+    }
+    run = SimpleNamespace(result={"score": 50, "level": 3, "findings": [finding]})
+    with translation.override("en"):
+        html = render_to_string("portal/partials/diagnostic_result.html", {"run": run})
+
+    text = " ".join(re.sub(r"<[^>]+>", "", html).split())
+    assert (
+        "Leads → Customers: a must of 500 at 20.0% makes 100, but the must of Customers is 10."
+        in text
+    )
