@@ -12,32 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from clients.models import Job
 from diagnostics.models import DiagnosticRun
 from metrics.periods import Period
-from metrics.services import measurements_upsert
-from plans.services import plan_create, scorecards_recompute
-from tests.clients.factories import ClientFactory, client_member, member
-from tests.plans.builders import big_client, mrr_plan
+from plans.services import scorecards_recompute
+from tests.clients.factories import member
+from tests.plans.builders import big_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def kumo(world):
-    """A client of Acme with a viewer and an editor, October 2026 computed."""
-    client = ClientFactory(consultancy=world.a, name="Kumo KK")
-    plan_create(client=client, raw=mrr_plan(), actor=None)
-    rows = [
-        {"metric": "mrr", "period": "2026-08", "value": 58_000_000},
-        {"metric": "mrr", "period": "2026-09", "value": 60_000_000},
-        {"metric": "mrr", "period": "2026-10", "value": 64_000_000},
-        {"metric": "leads", "period": "2026-10", "value": 100},
-        {"metric": "consultations", "period": "2026-10", "value": 10},
-        {"metric": "new_customers", "period": "2026-10", "value": 8},
-    ]
-    measurements_upsert(client=client, rows=rows, actor=None)
-    scorecards_recompute(client_id=client.pk, period=Period.parse("2026-10"))
-    client.viewer = client_member(client, "viewer")
-    client.editor = client_member(client, "editor")
-    return client
 
 
 def page(browser, client, path="", language="en"):

@@ -14,32 +14,10 @@ from clients.models import Job
 from clients.services.people import client_assign
 from diagnostics.models import DiagnosticRun
 from diagnostics.tasks import score_run_job
-from metrics.periods import Period
-from metrics.services import measurements_upsert
-from plans.services import plan_create, scorecards_recompute
 from tests.clients.factories import ClientFactory, member
 from tests.diagnostics.test_api import complete_answers
-from tests.plans.builders import mrr_plan
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def kumo(world):
-    """A client of Acme whose October is worked by hand (see tests/portal/test_pages.py)."""
-    client = ClientFactory(consultancy=world.a, name="Kumo KK", industry="Cloud")
-    plan_create(client=client, raw=mrr_plan(), actor=None)
-    rows = [
-        {"metric": "mrr", "period": "2026-08", "value": 58_000_000},
-        {"metric": "mrr", "period": "2026-09", "value": 60_000_000},
-        {"metric": "mrr", "period": "2026-10", "value": 64_000_000},
-        {"metric": "leads", "period": "2026-10", "value": 100},
-        {"metric": "consultations", "period": "2026-10", "value": 10},
-        {"metric": "new_customers", "period": "2026-10", "value": 8},
-    ]
-    measurements_upsert(client=client, rows=rows, actor=None)
-    scorecards_recompute(client_id=client.pk, period=Period.parse("2026-10"))
-    return client
 
 
 def portfolio(browser, query=""):
