@@ -352,12 +352,6 @@ FunnelSet = _formset(FunnelForm)
 StageSet = _formset(StageForm, order=True)
 
 
-def _nth(owners: list[dict], index: int, name: str) -> list[dict]:
-    """The stored conditions or stages of the ``index``-th milestone or funnel; none for a
-    row added on the page."""
-    return owners[index][name] if index < len(owners) else []
-
-
 def tree_order(kpis: list[dict]) -> list[tuple[dict, int]]:
     """Every KPI, each parent before its children, with its depth. A KPI whose parent is not in
     the plan, one in a cycle and a second one with the same key stand at the top level, in the
@@ -417,30 +411,47 @@ class PlanEditor:
             initial=[MilestoneForm.initial_of(m) for m in document["milestones"]],
             form_kwargs={"catalogue": catalogue},
         )
-        for index, form in enumerate(milestones.forms):
-            stored = _nth(document["milestones"], index, "conditions")
-            form.conditions = ConditionSet(
-                data,
-                prefix=f"{form.prefix}-conditions",
-                initial=[ConditionForm.initial_of(c, catalogue) for c in stored],
-                form_kwargs={"catalogue": catalogue},
-            )
+        cls._nest(
+            milestones,
+            "conditions",
+            ConditionSet,
+            document["milestones"],
+            lambda condition, _position: ConditionForm.initial_of(condition, catalogue),
+            data=data,
+            catalogue=catalogue,
+        )
         funnels = FunnelSet(
             data,
             prefix="funnels",
             initial=[{"key": f["key"], "name": f["name"]} for f in document["funnels"]],
             form_kwargs={"catalogue": catalogue},
         )
-        for index, form in enumerate(funnels.forms):
-            stored = _nth(document["funnels"], index, "stages")
-            form.stages = StageSet(
-                data,
-                prefix=f"{form.prefix}-stages",
-                initial=[StageForm.initial_of(s, n) for n, s in enumerate(stored, start=1)],
-                form_kwargs={"catalogue": catalogue},
-            )
+        cls._nest(
+            funnels,
+            "stages",
+            StageSet,
+            document["funnels"],
+            StageForm.initial_of,
+            data=data,
+            catalogue=catalogue,
+        )
         depths = [depth for _kpi, depth in ordered]
         return cls(catalogue, kpis, milestones, funnels, depths)
+
+    @staticmethod
+    def _nest(owners, name, formset_class, stored, initial_of, *, data, catalogue) -> None:
+        """Give each form of ``owners`` (milestones, funnels) the formset of its ``name``
+        (conditions, stages), prefixed ``milestones-0-conditions``, holding the stored rows of
+        the owner in that place (none for a row added on the page)."""
+        for index, form in enumerate(owners.forms):
+            rows = stored[index][name] if index < len(stored) else []
+            nested = formset_class(
+                data,
+                prefix=f"{form.prefix}-{name}",
+                initial=[initial_of(row, position) for position, row in enumerate(rows, start=1)],
+                form_kwargs={"catalogue": catalogue},
+            )
+            setattr(form, name, nested)
 
     @staticmethod
     def _parents(document: dict, data) -> list[tuple[str, str]]:
@@ -530,16 +541,8 @@ class PlanEditor:
         for item, _depth in tree_order([item for _form, item in rows]):
             self._origin[f"kpis[{len(kpis)}]"] = form_of[id(item)]
             kpis.append(item)
-        milestones = self._rows("milestones", self._kept(self.milestones))
-        for index, form in enumerate(self._kept(self.milestones)):
-            milestones[index]["conditions"] = self._rows(
-                f"milestones[{index}].conditions", self._kept(form.conditions)
-            )
-        funnels = self._rows("funnels", self._kept(self.funnels))
-        for index, form in enumerate(self._kept(self.funnels)):
-            funnels[index]["stages"] = self._rows(
-                f"funnels[{index}].stages", self._kept(form.stages)
-            )
+        milestones = self._owners("milestones", self.milestones, "conditions")
+        funnels = self._owners("funnels", self.funnels, "stages")
         own = ("name", "vision", "starts_on", "ends_on", "status")
         return {
             **{name: base[name] for name in own},
@@ -547,6 +550,16 @@ class PlanEditor:
             "milestones": milestones,
             "funnels": funnels,
         }
+
+    def _owners(self, path: str, formset, name: str) -> list[dict]:
+        """The kept milestones or funnels, each with its kept conditions or stages."""
+        kept = self._kept(formset)
+        items = self._rows(path, kept)
+        for index, form in enumerate(kept):
+            items[index][name] = self._rows(
+                f"{path}[{index}].{name}", self._kept(getattr(form, name))
+            )
+        return items
 
     def _rows(self, path: str, kept: list[forms.Form]) -> list[dict]:
         items = []
