@@ -38,38 +38,24 @@ class WaypointAdminSite(UnfoldAdminSite):
         these)."""
         from portal import workspace
 
-        def view(function):
-            return self.admin_view(partial(function, self))
-
         client = "clients/<uuid:client_id>/"
-        return [
-            path(f"{client}hub/", view(workspace.client_hub), name="client_hub"),
-            path(f"{client}recompute/", view(workspace.client_recompute), name="client_recompute"),
-            path(
+        run = f"{client}diagnostics/<uuid:run_id>/"
+        pages = [  # (path, view in portal.workspace, URL name)
+            (f"{client}hub/", workspace.client_hub, "client_hub"),
+            (f"{client}recompute/", workspace.client_recompute, "client_recompute"),
+            (
                 f"{client}scorecard/<str:month>.<str:file_format>",
-                view(workspace.scorecard_export),
-                name="scorecard_export",
+                workspace.scorecard_export,
+                "scorecard_export",
             ),
-            path(
-                f"{client}diagnostics/",
-                view(workspace.client_diagnostics),
-                name="client_diagnostics",
-            ),
-            path(
-                f"{client}diagnostics/<uuid:run_id>/",
-                view(workspace.client_diagnostic),
-                name="client_diagnostic",
-            ),
-            path(
-                f"{client}diagnostics/<uuid:run_id>/answers/",
-                view(workspace.client_diagnostic_answers),
-                name="client_diagnostic_answers",
-            ),
-            path(
-                f"{client}diagnostics/<uuid:run_id>/submit/",
-                view(workspace.client_diagnostic_submit),
-                name="client_diagnostic_submit",
-            ),
+            (f"{client}diagnostics/", workspace.client_diagnostics, "client_diagnostics"),
+            (run, workspace.client_diagnostic, "client_diagnostic"),
+            (f"{run}answers/", workspace.client_diagnostic_answers, "client_diagnostic_answers"),
+            (f"{run}submit/", workspace.client_diagnostic_submit, "client_diagnostic_submit"),
+        ]
+        return [
+            path(route, self.admin_view(partial(function, self)), name=name)
+            for route, function, name in pages
         ]
 
 
