@@ -9,7 +9,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from clients.models import AuditLogEntry, Job, User
 from plans.models import Plan
-from tests.plans.test_admin_editor import post_back
+from tests.plans.test_admin_editor import CHURN_ROW, post_back
 
 pytestmark = pytest.mark.django_db
 
@@ -127,18 +127,7 @@ def test_an_added_kpi_reads_as_its_fields_not_as_json(as_user, world):
     plan = Plan.objects.get(client=world.a1)
 
     def change(rows):
-        rows["kpis"].append(
-            {
-                "key": "churn",
-                "metric": "churn_rate",
-                "granularity": "month",
-                "baseline_period": "2025-12",
-                "baseline_value": "5",
-                "must": "3",
-                "target_period": "2026-12",
-                "interpolation": "linear",
-            }
-        )
+        rows["kpis"].append(dict(CHURN_ROW))
 
     post_back(client, plan, change)
     entry = AuditLogEntry.objects.filter(object_id=str(plan.pk), action="plan.updated").first()

@@ -40,6 +40,19 @@ def posted(rows: dict[str, list[dict]], initial: dict[str, int]) -> dict:
     return data
 
 
+# A KPI row as the page posts it when a person adds churn: 5% → 3% typed as percentages.
+CHURN_ROW = {
+    "key": "churn",
+    "metric": "churn_rate",
+    "granularity": "month",
+    "baseline_period": "2025-12",
+    "baseline_value": "5",
+    "must": "3",
+    "target_period": "2026-12",
+    "interpolation": "linear",
+}
+
+
 def post_back(client, plan, change, meanwhile=None):
     """GET the page, let ``change`` edit its rows (adding rows as the page's buttons do), POST
     them with the version the page was shown (after ``meanwhile``, someone else's save)."""
@@ -364,16 +377,7 @@ def test_a_kpi_added_under_a_parent_is_saved_next_to_it(as_user, world):
 
     def change(rows):
         rows["kpis"] += [
-            {
-                "key": "churn",
-                "metric": "churn_rate",
-                "granularity": "month",
-                "baseline_period": "2025-12",
-                "baseline_value": "5",
-                "must": "3",
-                "target_period": "2026-12",
-                "interpolation": "linear",
-            },
+            CHURN_ROW,
             {  # added last, but a child of leads: stored before churn
                 "key": "visits",
                 "metric": "visitors",
