@@ -26,7 +26,7 @@ class Command(BaseCommand):
         write("Logins to try (at /accounts/login/):")
         for role, email, password in context.logins:
             write(f"  {role:<24} {email}  /  {password}")
-        write("An API key for the demo consultancy (shown once):")
+        write("To make an API key for the demo consultancy (the key is printed once):")
         write(
             "  .venv/bin/python manage.py create_api_key "
             f"--consultancy {consultancy.slug} --scopes read,write --name demo"
