@@ -14,8 +14,12 @@ from clients.models import Job
 from clients.services.people import client_assign
 from diagnostics.models import DiagnosticRun
 from diagnostics.tasks import score_run_job
+from metrics.periods import Period
+from plans.models import Plan
+from plans.services import scorecards_recompute
 from tests.clients.factories import ClientFactory, member
 from tests.diagnostics.test_api import complete_answers
+from tests.plans.builders import big_client
 
 pytestmark = pytest.mark.django_db
 
@@ -276,3 +280,23 @@ def test_a_finding_of_inconsistent_targets_shows_its_numbers():
         "Leads → Customers: a must of 500 at 20.0% makes 100, but the must of Customers is 10."
         in text
     )
+
+
+def test_the_hub_and_the_plan_editor_take_the_same_queries_at_2_and_10_kpis(world):
+    browser = world.browser("owner")
+    counts = []
+    for kpis in (2, 10):
+        client = big_client(kpis, 12, consultancy=world.a, name=f"Big {kpis}")
+        scorecards_recompute(client_id=client.pk, period=Period.parse("2025-12"))
+        plan = Plan.objects.get(client=client)
+        pages = []
+        for url in (
+            f"/admin/clients/{client.pk}/hub/?period=2025-12",
+            f"/admin/plans/plan/{plan.pk}/editor/",
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                assert browser.get(url).status_code == 200
+            pages.append(len(queries))
+        counts.append(pages)
+
+    assert counts[0] == counts[1]
