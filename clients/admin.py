@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from clients import admin_webhooks  # noqa: F401  (registers the webhook pages)
 from clients.admin_scoping import (
     ConsultancyScopedAdmin,
     TenantScopedAdmin,

@@ -4,6 +4,7 @@ Failed keys are counted per address: past ``API_KEY_FAILURE_LIMIT`` within the l
 the address gets 429 for every key it presents, so a key cannot be guessed by trying."""
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.throttling import BaseThrottle
 
@@ -34,7 +35,7 @@ class ApiKeyUser:
 
 
 class TooManyFailedKeys(exceptions.Throttled):
-    default_detail = "Too many invalid API keys from this address; try again later."
+    default_detail = _("Too many invalid API keys from this address; try again later.")
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

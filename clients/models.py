@@ -492,3 +492,129 @@ class Job(models.Model):
 
     def __str__(self):
         return f"{job_kind_label(self.kind)} ({self.get_status_display()})"
+
+
+class WebhookSubscription(models.Model):
+    """A partner's endpoint for events of a consultancy's clients (or of one client). The secret
+    signs every delivery; it is shown once, at creation, and kept to sign with."""
+
+    class Event(models.TextChoices):
+        SCORECARD_COMPUTED = "scorecard.computed", _("scorecard computed")
+        MILESTONE_ACHIEVED = "milestone.achieved", _("milestone achieved")
+        MILESTONE_MISSED = "milestone.missed", _("milestone missed")
+        DIAGNOSTIC_SCORED = "diagnostic.scored", _("diagnostic scored")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    consultancy = models.ForeignKey(
+        Consultancy,
+        on_delete=models.CASCADE,
+        related_name="webhooks",
+        verbose_name=_("consultancy"),
+    )
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.CASCADE,
+        related_name="webhooks",
+        null=True,
+        blank=True,
+        help_text=_("Empty: events of every client of the consultancy."),
+        verbose_name=_("client"),
+    )
+    url = models.URLField(_("URL"), max_length=2000)
+    events = models.JSONField(_("events"), default=list)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    secret = models.CharField(_("signing secret"), max_length=80, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.CharField(_("created by"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.url[:100]
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: the outbox row, written in the transaction of the event's
+    cause and sent after it commits. Its id is the ``Waypoint-Delivery`` header, the same on
+    every attempt; ``body`` is the exact JSON sent (and signed)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SUCCEEDED = "succeeded", _("delivered")
+        FAILED = "failed", _("failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("webhook"),
+    )
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.CASCADE,
+        related_name="webhook_deliveries",
+        null=True,
+        blank=True,
+        verbose_name=_("client"),
+    )
+    event_id = models.UUIDField(_("event id"))
+    event_type = models.CharField(_("event"), max_length=40)
+    body = models.TextField(_("body"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    tries = models.PositiveSmallIntegerField(
+        _("tries"), default=0, help_text=_("Attempts since it was last queued.")
+    )
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # A sender holds the delivery until then; a sender that died lets it go when it passes.
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    last_status_code = models.PositiveSmallIntegerField(_("last status"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at"]
+        constraints = [
+            # One event is one delivery per subscription, however often its cause is replayed.
+            models.UniqueConstraint(
+                fields=["subscription", "event_id"], name="webhook_delivery_once"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} → {self.subscription}"
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a delivery: what came back, or why nothing did."""
+
+    delivery = models.ForeignKey(
+        WebhookDelivery,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        verbose_name=_("delivery"),
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(_("status"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    response_excerpt = models.CharField(_("response"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
+        ordering = ["at"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error}"

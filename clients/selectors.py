@@ -22,6 +22,8 @@ from clients.models import (
     ClientMembership,
     Consultancy,
     ConsultancyMembership,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from clients.principals import Action, Principal
 
@@ -196,3 +198,36 @@ def api_key_by_prefix(prefix: str) -> ApiKey | None:
 
 def audit_log_for_client(*, client: Client) -> QuerySet[AuditLogEntry]:
     return AuditLogEntry.objects.filter(client=client).order_by("-at")
+
+
+def webhooks_visible_to(principal: Principal | None) -> QuerySet[WebhookSubscription]:
+    """The webhooks the principal manages: owners and managers their consultancies', a
+    consultancy-wide key with the write scope its consultancy's, a client key with the write
+    scope its client's. Nobody else sees any."""
+    if principal is None:
+        return WebhookSubscription.objects.none()
+    if principal.api_key is not None:
+        key = principal.api_key
+        if not key.can_write:
+            return WebhookSubscription.objects.none()
+        webhooks = WebhookSubscription.objects.filter(consultancy_id=key.consultancy_id)
+        return webhooks.filter(client_id=key.client_id) if key.client_id else webhooks
+    return WebhookSubscription.objects.filter(
+        consultancy__in=consultancies_managed_by(principal, Action.MANAGE_CLIENTS)
+    )
+
+
+def may_manage_webhooks(principal: Principal | None) -> bool:
+    if principal is None:
+        return False
+    if principal.api_key is not None:
+        return principal.api_key.can_write
+    return consultancies_managed_by(principal, Action.MANAGE_CLIENTS).exists()
+
+
+def webhook_deliveries(*, subscription: WebhookSubscription) -> QuerySet[WebhookDelivery]:
+    return (
+        WebhookDelivery.objects.filter(subscription=subscription)
+        .prefetch_related("attempts")
+        .order_by("-created_at")
+    )

@@ -1,8 +1,15 @@
-"""Shapes of clients and audit entries in the API."""
+"""Shapes of clients, audit entries and webhooks in the API."""
 
 from rest_framework import serializers
 
-from clients.models import AuditLogEntry, Client, Consultancy
+from clients.models import (
+    AuditLogEntry,
+    Client,
+    Consultancy,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from clients.services.tenants import CLIENT_FIELDS
 
 CLIENT_FIELDS = ["id", "consultancy", *CLIENT_FIELDS, "created_at", "updated_at"]
@@ -55,4 +62,82 @@ class AuditLogEntrySerializer(serializers.ModelSerializer):
             "object_repr",
             "before",
             "after",
+        ]
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    client = serializers.PrimaryKeyRelatedField(
+        queryset=Client.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="Only this client's events; empty for every client the webhook's owner sees.",
+    )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookSubscription.Event.choices),
+        min_length=1,
+        help_text="The events to receive.",
+    )
+    url = serializers.URLField(
+        max_length=2000, help_text="Where deliveries are POSTed: http(s), a public address."
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = [
+            "id",
+            "url",
+            "events",
+            "description",
+            "client",
+            "is_active",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = ["id", "created_by", "created_at"]
+
+    def __init__(self, *args, clients=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if clients is not None:
+            self.fields["client"].queryset = clients
+
+
+class WebhookCreateSerializer(ConsultancyChoiceMixin, WebhookSerializer):
+    class Meta(WebhookSerializer.Meta):
+        fields = [*WebhookSerializer.Meta.fields, "consultancy"]
+
+
+class WebhookCreatedSerializer(WebhookSerializer):
+    secret = serializers.CharField(
+        read_only=True,
+        help_text="Signs every delivery (Waypoint-Signature). Shown once, now: keep it.",
+    )
+
+    class Meta(WebhookSerializer.Meta):
+        fields = [*WebhookSerializer.Meta.fields, "secret"]
+
+
+class WebhookAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookAttempt
+        fields = ["at", "status_code", "duration_ms", "error", "response_excerpt"]
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    event = serializers.CharField(source="event_type")
+    attempts = WebhookAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event_id",
+            "event",
+            "client",
+            "status",
+            "tries",
+            "next_attempt_at",
+            "last_status_code",
+            "created_at",
+            "delivered_at",
+            "attempts",
         ]

@@ -7,6 +7,7 @@ from django.db import DatabaseError
 from clients.services.dirty_marks import dirty_marks_dispatch
 from clients.services.idempotency import idempotency_keys_purge
 from clients.services.jobs import jobs_sweep
+from clients.services.webhooks import SEND_TASK, webhook_send, webhooks_sweep
 
 RETRY = {
     "autoretry_for": (DatabaseError, ConnectionError),
@@ -29,3 +30,13 @@ def sweep_jobs() -> int:
 @shared_task(name="clients.purge_idempotency_keys", **RETRY)
 def purge_idempotency_keys() -> int:
     return idempotency_keys_purge()
+
+
+@shared_task(name=SEND_TASK, **RETRY)
+def send_webhook(delivery_id: str) -> None:
+    webhook_send(delivery_id=delivery_id)
+
+
+@shared_task(name="clients.sweep_webhooks", **RETRY)
+def sweep_webhooks() -> int:
+    return webhooks_sweep()

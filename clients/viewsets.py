@@ -9,6 +9,7 @@ subclasses cannot override the methods that do it.
 import uuid
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, viewsets
 from rest_framework.permissions import SAFE_METHODS
 
@@ -32,7 +33,9 @@ def resolve_client(principal: Principal | None, raw_id) -> Client:
 
 def require(actions: frozenset[Action], needed: Action) -> None:
     if needed not in actions:
-        raise exceptions.PermissionDenied(f"This needs the '{needed}' permission on the client.")
+        raise exceptions.PermissionDenied(
+            _("This needs the '%(action)s' permission on the client.") % {"action": needed}
+        )
 
 
 def consultancy_for_create(principal: Principal | None, serializer_class, data):
@@ -52,7 +55,7 @@ def consultancy_for_create(principal: Principal | None, serializer_class, data):
         candidates = list(managed[:2])
         if len(candidates) > 1:
             raise exceptions.ValidationError(
-                {"consultancy": ["You manage several consultancies: name one."]}
+                {"consultancy": [_("You manage several consultancies: name one.")]}
             )
         consultancy = candidates[0]
     return consultancy, fields

@@ -219,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
         ),  # in CELERY_TIMEZONE
         "options": {"expire_seconds": 3 * 3600},
     },
+    "sweep-webhooks": {
+        "task": "clients.sweep_webhooks",
+        "schedule": 60,
+        "options": {"expire_seconds": 55},
+    },
     "purge-idempotency-keys": {
         "task": "clients.purge_idempotency_keys",
         "schedule": crontab(hour=4, minute=15),
@@ -335,6 +340,14 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     # Only behind a proxy that sets (and strips client-sent) X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Webhooks (clients/services/webhooks.py): receivers must be https when the site is; addresses
+# that are not public (loopback, private, link-local, metadata) are refused unless their network
+# is listed here, e.g. "127.0.0.0/8,::1/128" for a receiver on the same machine.
+WEBHOOK_HTTPS_ONLY = env.bool("WEBHOOK_HTTPS_ONLY", default=HTTPS)
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=60.0)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 # Pages load only our own scripts, styles, images and fonts: no inline script or style, nothing
@@ -368,6 +381,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["clients.renderers.ExactJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["clients.parsers.DecimalJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",  # the API takes JSON only; so do its tests
     "DEFAULT_PAGINATION_CLASS": "clients.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -3,6 +3,7 @@
 
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -161,7 +162,7 @@ class DiagnosticRunViewSet(mixins.ListModelMixin, ClientScopedViewSet):
         body.is_valid(raise_exception=True)
         template = template_for_client(client=self.client, key=body.validated_data["template"])
         if template is None:
-            raise exceptions.ValidationError({"template": ["No such diagnostic template."]})
+            raise exceptions.ValidationError({"template": [_("No such diagnostic template.")]})
         run = services.run_start(client=self.client, template=template, actor=self.principal)
         return Response(self.run_document(run), status=status.HTTP_201_CREATED)
 
@@ -176,7 +177,7 @@ class DiagnosticRunViewSet(mixins.ListModelMixin, ClientScopedViewSet):
                 run=run, answers=request.data["answers"], actor=self.principal
             )
         except services.RunClosed:
-            raise Conflict("This diagnostic was submitted; its answers are final.") from None
+            raise Conflict(_("This diagnostic was submitted; its answers are final.")) from None
         except services.AnswersInvalid as exc:
             raise exceptions.ValidationError(
                 {f"answers.{key}": [message] for key, message in exc.errors.items()}
@@ -190,10 +191,10 @@ class DiagnosticRunViewSet(mixins.ListModelMixin, ClientScopedViewSet):
         try:
             run = services.run_submit(run=run, actor=self.principal)
         except services.RunClosed:
-            raise Conflict("This diagnostic was submitted already.") from None
+            raise Conflict(_("This diagnostic was submitted already.")) from None
         except services.RunIncomplete as exc:
             raise exceptions.ValidationError(
-                {f"answers.{key}": ["This question needs an answer."] for key in exc.missing}
+                {f"answers.{key}": [_("This question needs an answer.")] for key in exc.missing}
             ) from exc
         return Response(self.run_document(run), status=status.HTTP_202_ACCEPTED)
 

@@ -5,6 +5,7 @@ import json
 from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -112,7 +113,7 @@ class MeasurementViewSet(mixins.ListModelMixin, ClientScopedViewSet):
         idempotency_key = request.headers.get("Idempotency-Key", "").strip()
         if len(idempotency_key) > MAX_KEY_LENGTH:
             raise exceptions.ValidationError(
-                {"Idempotency-Key": [f"At most {MAX_KEY_LENGTH} characters."]}
+                {"Idempotency-Key": [_("At most %(n)d characters.") % {"n": MAX_KEY_LENGTH}]}
             )
         try:
             status_code, body = services.measurements_bulk_upsert(
@@ -171,19 +172,19 @@ class SeriesViewSet(ClientScopedViewSet):
         keys = [k.strip() for k in request.query_params.get("metrics", "").split(",") if k.strip()]
         if not keys or len(keys) > MAX_SERIES_METRICS:
             raise exceptions.ValidationError(
-                {"metrics": [f"Name one to {MAX_SERIES_METRICS} metric keys."]}
+                {"metrics": [_("Name one to %(n)d metric keys.") % {"n": MAX_SERIES_METRICS}]}
             )
         known = set(metrics_for_client(self.client).values_list("key", flat=True))
         unknown = [key for key in keys if key not in known]
         if unknown:
             raise exceptions.ValidationError(
-                {"metrics": [f"Unknown metric keys: {', '.join(unknown)}."]}
+                {"metrics": [_("Unknown metric keys: %(keys)s.") % {"keys": ", ".join(unknown)}]}
             )
         try:
             granularity = Granularity(request.query_params.get("granularity", "month"))
         except ValueError:
             raise exceptions.ValidationError(
-                {"granularity": ["One of day, week, month, quarter, year."]}
+                {"granularity": [_("One of day, week, month, quarter, year.")]}
             ) from None
         first, last = _series_range(request, granularity, self.client)
         computed = series_for_client(
@@ -227,7 +228,12 @@ def _series_range(request, granularity, client) -> tuple[Period, Period]:
         raise exceptions.ValidationError({"from": ["`from` must not be after `to`."]})
     if count > MAX_SERIES_PERIODS:
         raise exceptions.ValidationError(
-            {"to": [f"At most {MAX_SERIES_PERIODS} periods a request ({count} asked)."]}
+            {
+                "to": [
+                    _("At most %(n)d periods a request (%(count)d asked).")
+                    % {"n": MAX_SERIES_PERIODS, "count": count}
+                ]
+            }
         )
     return first, last
 

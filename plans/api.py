@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.utils.translation import get_language_from_request
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -91,7 +92,7 @@ class PlanViewSet(
     def partial_update(self, request, *args, **kwargs):
         plan = self.get_object()
         if not isinstance(request.data, dict):
-            raise exceptions.ValidationError({"non_field_errors": ["Send an object."]})
+            raise exceptions.ValidationError({"non_field_errors": [_("Send an object.")]})
         try:
             plan = services.plan_update(plan=plan, fields=dict(request.data), actor=self.principal)
         except DocumentInvalid as exc:
@@ -118,7 +119,9 @@ class PlanViewSet(
                 plan=plan, key=milestone_key, achieved_on=achieved_on, actor=self.principal
             )
         except Milestone.DoesNotExist:
-            raise exceptions.NotFound(f"No milestone {milestone_key!r} in this plan.") from None
+            raise exceptions.NotFound(
+                _("No milestone '%(key)s' in this plan.") % {"key": milestone_key}
+            ) from None
         return Response(self._document(plan))
 
     @extend_schema(request=FromTemplateSerializer, responses={201: OpenApiTypes.OBJECT})

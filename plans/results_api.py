@@ -4,6 +4,7 @@
 from decimal import Decimal
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -37,9 +38,9 @@ def _month(client, raw) -> Period:
     except PeriodError as exc:
         raise exceptions.ValidationError({"period": [str(exc)]}) from exc
     if period.granularity != Granularity.MONTH:
-        raise exceptions.ValidationError({"period": ["Give a month, written like 2026-09."]})
+        raise exceptions.ValidationError({"period": [_("Give a month, written like 2026-09.")]})
     if period > Period.containing(Granularity.MONTH, today):
-        raise exceptions.ValidationError({"period": ["This month has not begun yet."]})
+        raise exceptions.ValidationError({"period": [_("This month has not begun yet.")]})
     return period
 
 
@@ -141,7 +142,7 @@ class BottleneckViewSet(_ResultViewSet):
         report = bottleneck_report_for(client=self.client, period=period, funnel=funnel)
         if report is None:
             what = f"funnel {funnel!r} in {period}" if funnel else str(period)
-            raise exceptions.NotFound(f"No bottleneck report for {what} yet.")
+            raise exceptions.NotFound(_("No bottleneck report for %(what)s yet.") % {"what": what})
         payload = report.payload
         return Response(
             {

@@ -114,6 +114,8 @@ def sidebar(request) -> list[dict]:
             _("Operations"),
             _entry(request, _("Jobs"), "sync", "clients.Job"),
             _entry(request, _("Audit log"), "receipt_long", "clients.AuditLogEntry"),
+            _entry(request, _("Webhooks"), "webhook", "clients.WebhookSubscription"),
+            _entry(request, _("Webhook deliveries"), "send", "clients.WebhookDelivery"),
             _entry(request, _("Periodic tasks"), "schedule", "django_celery_beat.PeriodicTask"),
         ),
     ]

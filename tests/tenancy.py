@@ -4,13 +4,14 @@ Consultancy A has clients A1 and A2; B has B1. Every principal of A can read A1 
 A2 is A1's sibling in the same consultancy; B1 is foreign to all of A.
 """
 
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.test import Client as Browser
 from rest_framework.test import APIClient
 
-from clients.models import Client, Consultancy, Job
+from clients.models import Client, Consultancy, Job, WebhookDelivery, WebhookSubscription
 from clients.principals import Action, Principal
 from clients.services.people import client_assign
 from clients.services.tenants import client_create
@@ -62,6 +63,11 @@ EXPECTED_CONSULTANCY = {
 }
 
 
+# Who manages webhooks (on A; a client key only its client's): owners, managers, and keys with
+# the write scope.
+WEBHOOK_KINDS = frozenset({"owner", "manager", "consultancy_key_write", "client_key_write"})
+
+
 @dataclass
 class World:
     a: Consultancy
@@ -72,6 +78,7 @@ class World:
     users: dict = field(default_factory=dict)
     keys: dict = field(default_factory=dict)  # kind -> (ApiKey, plain key)
     sessions: dict = field(default_factory=dict)  # user kind -> a signed-in session's cookie
+    webhooks: dict = field(default_factory=dict)  # "a" (consultancy-wide), "a1", "a2", "b"
 
     def principal(self, kind: str) -> Principal:
         if kind in self.keys:
@@ -145,6 +152,30 @@ def build_world() -> World:
         scorecards_recompute(client_id=client.pk, period=WORLD_MONTH)
         Job.objects.create(kind="scorecard_recompute", client=client)
         diagnostic_start(client=client, template=builtin, actor=None)
+    # Webhooks: Acme-wide, one for each Acme client, and Bravo's. The receiver's port is
+    # discard's (nothing listens): a ping is refused at once.
+    for name, consultancy, client in (
+        ("a", a, None),
+        ("a1", a, world.a1),
+        ("a2", a, world.a2),
+        ("b", b, None),
+    ):
+        world.webhooks[name] = WebhookSubscription.objects.create(
+            consultancy=consultancy,
+            client=client,
+            url=f"http://127.0.0.1:9/{name}",
+            events=["scorecard.computed"],
+            secret=f"whsec_{name}",
+        )
+    for name in ("a2", "b"):  # a logged delivery each, for the delivery log's pages
+        WebhookDelivery.objects.create(
+            subscription=world.webhooks[name],
+            client=world.webhooks[name].client,
+            event_id=uuid.uuid4(),
+            event_type="scorecard.computed",
+            body="{}",
+            status=WebhookDelivery.Status.FAILED,
+        )
     # Bravo has a questionnaire of its own, which Acme's principals must not be able to use.
     template_copy(template=builtin, consultancy=world.b, key="bravo-check", actor=None)
     for kind, user in world.users.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from clients.models import Client, Consultancy, ConsultancyMembership
 from clients.principals import Principal
@@ -87,7 +88,9 @@ def _client_validate(client: Client) -> None:
         .exists()
     )
     if taken:
-        raise ValidationError({"slug": f"The consultancy already has a client {client.slug!r}."})
+        raise ValidationError(
+            {"slug": _("The consultancy already has a client '%(slug)s'.") % {"slug": client.slug}}
+        )
     client.full_clean()
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from clients.models import Client
 from clients.services.audit import actor_label, audit_record
 from clients.services.jobs import job_create
+from clients.services.webhooks import WebhookEvent, webhook_emit
 from diagnostics import checks, scoring, signals
 from diagnostics.definition import clean_answer
 from diagnostics.models import DiagnosticRun, DiagnosticTemplate
@@ -153,6 +154,25 @@ def run_score(*, run_id) -> DiagnosticRun | None:
     run.status, run.scored_at = DiagnosticRun.Status.SCORED, timezone.now()
     run.save(update_fields=["result", "status", "scored_at"])
     client_id, run_pk, score = run.client_id, run.pk, result["score"]
+    # The webhooks' outbox, in this transaction. One event per run: scoring it again (a task
+    # run twice) emits nothing new.
+    webhook_emit(
+        events=[
+            WebhookEvent(
+                type="diagnostic.scored",
+                consultancy_id=run.client.consultancy_id,
+                client_id=client_id,
+                cause=str(run_pk),
+                data={
+                    "run": str(run_pk),
+                    "template": run.template.key,
+                    "score": score,
+                    "level": result["level"],
+                    "url": f"/api/v1/clients/{client_id}/diagnostics/{run_pk}/",
+                },
+            )
+        ]
+    )
     transaction.on_commit(
         lambda: signals.diagnostic_scored.send(
             sender=DiagnosticRun, client_id=client_id, run_id=run_pk, score=score

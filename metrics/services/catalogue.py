@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from clients.models import Consultancy
 from clients.principals import Principal
@@ -36,7 +37,12 @@ def _metric_validate(metric: Metric) -> None:
     graph[metric.key] = parsed.keys
     cycle = formulas.find_cycle(graph)
     if cycle:
-        raise ValidationError({"formula": f"Formulas go round in a cycle: {' → '.join(cycle)}."})
+        raise ValidationError(
+            {
+                "formula": _("Formulas go round in a cycle: %(cycle)s.")
+                % {"cycle": " → ".join(cycle)}
+            }
+        )
 
 
 @transaction.atomic
@@ -61,7 +67,9 @@ def metric_update(*, metric: Metric, actor: Principal | None, **fields) -> Metri
         raise ValidationError("Built-in metrics cannot be edited; add a metric of your own.")
     if "key" in fields and fields["key"] != metric.key:
         if metric.measurements.exists():
-            raise ValidationError({"key": "The key of a metric with measurements cannot change."})
+            raise ValidationError(
+                {"key": _("The key of a metric with measurements cannot change.")}
+            )
         naming = [
             other.key
             for other in metrics_for_consultancy(metric.consultancy).exclude(formula="")

@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from clients.models import DirtyMark
 from clients.services.dirty_marks import dirty_marks_clear
+from clients.services.webhooks import webhook_emit
 from metrics.periods import Granularity, Period, latest_closed_month
 from metrics.selectors import client_today
-from plans.services.recompute.announce import results_announce
+from plans.services.recompute.announce import results_announce, results_events
 from plans.services.recompute.compute import compute_months
 from plans.services.recompute.fingerprints import (
     month_fingerprints,
@@ -153,6 +154,7 @@ def scorecards_recompute_many(
                         "cards": {result.month: result.scorecard for result in computed},
                         "newest": Period.containing(Granularity.MONTH, today),
                         "stored": before,
+                        "fingerprints": fingerprints,
                     }
                 )
             if not latest_only:  # all the plan's months are current: the mark is done with
@@ -168,6 +170,8 @@ def scorecards_recompute_many(
             )
         results_write(snapshots, reports)
         dirty_marks_clear(marks=cleared)
+        # The webhooks' outbox, in this transaction: a rollback sends nothing.
+        webhook_emit(events=[e for a in announcements for e in results_events(**a)])
         for announcement in announcements:
             results_announce(**announcement)
     return results
