@@ -386,7 +386,7 @@ def line(
         "parent": node.parent,
         "period": str(period),
         "weight": node.weight,
-        "actual": actual,
+        "actual": tidy(actual),  # a derived metric's value (a ratio) has more places
         "must_target": tidy(must_target),
         "stretch_target": tidy(stretch_target),
         "attainment": attained,  # rounded by ``scorecard`` once the score is taken
@@ -394,7 +394,7 @@ def line(
         "status": status(
             actual, must_target, stretch_target, attained, node.higher_is_better, tolerance
         ),
-        "change": {"abs": moved["abs"], "pct": tidy(moved["pct"])},
+        "change": {"abs": tidy(moved["abs"]), "pct": tidy(moved["pct"])},
         "partial": period.end > as_of,
         "growth_rate": tidy(growth_rate(actual, actual_of(period.shift(-3)))),
         "forecast": forecast(node, period, actual_of, 2 * plan_length(plan, node.granularity)),
