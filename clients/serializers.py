@@ -1,5 +1,8 @@
 """Shapes of clients, audit entries and webhooks in the API."""
 
+import zoneinfo
+
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from clients.models import (
@@ -17,6 +20,16 @@ CLIENT_FIELDS = ["id", "consultancy", *CLIENT_FIELDS, "created_at", "updated_at"
 
 class ClientSerializer(serializers.ModelSerializer):
     consultancy = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Said as an enum and a pattern, so the schema tells which values are accepted.
+    timezone = serializers.ChoiceField(
+        choices=sorted(zoneinfo.available_timezones()), required=False, help_text="IANA name"
+    )
+    currency = serializers.RegexField(
+        r"^[A-Z]{3}$",
+        required=False,
+        help_text="ISO 4217, e.g. JPY",
+        error_messages={"invalid": _("Give a three-letter ISO 4217 code such as JPY or USD.")},
+    )
 
     class Meta:
         model = Client

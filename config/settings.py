@@ -412,6 +412,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Several models have a "status"; name each choice set after its model.
+    # Requests and responses as separate components: read-only fields (ids, timestamps) are not
+    # asked for in a request, and a response's fields are all marked as always there.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "COMPONENT_NO_READ_ONLY_REQUIRED": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "clients.schema.problem_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ClientStatusEnum": "clients.models.Client.Status",
         "PlanStatusEnum": "plans.models.Plan.Status",

@@ -4,8 +4,7 @@
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -17,6 +16,11 @@ from clients.viewsets import ClientScopedViewSet
 from diagnostics import services
 from diagnostics.definition import Question
 from diagnostics.models import DiagnosticRun, DiagnosticTemplate
+from diagnostics.schema import (
+    DiagnosticRunSerializer,
+    DiagnosticTemplateSerializer,
+    FindingSerializer,
+)
 from diagnostics.selectors import (
     latest_versions,
     runs_for_client,
@@ -81,12 +85,14 @@ class DiagnosticTemplateViewSet(viewsets.GenericViewSet):
     def _templates(self):
         return latest_versions(templates_visible_to(Principal.from_request(self.request)))
 
-    @extend_schema(operation_id="diagnostic_templates_list", responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="diagnostic_templates_list", responses=DiagnosticTemplateSerializer(many=True)
+    )
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self._templates())
         return self.get_paginated_response([template_document(t) for t in page])
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=DiagnosticTemplateSerializer)
     def retrieve(self, request, *args, key=None, **kwargs):
         for template in self._templates():
             if template.key == key:
@@ -105,17 +111,7 @@ class AnswersSerializer(serializers.Serializer):
     )
 
 
-RUN_DOCUMENT = inline_serializer(
-    "DiagnosticRun",
-    {
-        "id": serializers.UUIDField(),
-        "template": serializers.CharField(),
-        "version": serializers.IntegerField(),
-        "status": serializers.ChoiceField(choices=DiagnosticRun.Status.choices),
-        "answers": serializers.DictField(),
-        "result": serializers.DictField(allow_null=True),
-    },
-)
+RUN_DOCUMENT = DiagnosticRunSerializer
 
 
 class DiagnosticRunViewSet(mixins.ListModelMixin, ClientScopedViewSet):
@@ -211,7 +207,7 @@ class ChecksViewSet(ClientScopedViewSet):
     def client_queryset(self, client):
         return DiagnosticRun.objects.filter(client=client)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=FindingSerializer(many=True))
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(services.client_findings(client=self.client))
         return self.get_paginated_response(page)

@@ -19,7 +19,7 @@ from clients.viewsets import ClientScopedViewSet, consultancy_for_create
 from metrics import services
 from metrics.ingest import RowsInvalid
 from metrics.models import Measurement
-from metrics.periods import Granularity, Period, PeriodError
+from metrics.periods import PERIOD_PATTERN, Granularity, Period, PeriodError, or_empty
 from metrics.selectors import (
     MAX_SERIES_METRICS,
     MAX_SERIES_PERIODS,
@@ -37,6 +37,7 @@ from metrics.serializers import (
     UpsertResultSerializer,
 )
 
+PERIOD_SCHEMA = {"type": "string", "pattern": or_empty(PERIOD_PATTERN)}  # empty: the default
 SIX_PLACES, FOUR_PLACES = Decimal("0.000001"), Decimal("0.0001")
 
 
@@ -89,9 +90,11 @@ class MeasurementViewSet(mixins.ListModelMixin, ClientScopedViewSet):
         parameters=[
             OpenApiParameter("metric", str, description="a metric key"),
             OpenApiParameter(
-                "from", str, description="a period: measurements starting in it or later"
+                "from", PERIOD_SCHEMA, description="a period: measurements starting in it or later"
             ),
-            OpenApiParameter("to", str, description="a period: measurements starting by its end"),
+            OpenApiParameter(
+                "to", PERIOD_SCHEMA, description="a period: measurements starting by its end"
+            ),
         ]
     )
     def list(self, request, *args, **kwargs):
@@ -129,7 +132,7 @@ class MeasurementViewSet(mixins.ListModelMixin, ClientScopedViewSet):
             raise exceptions.ValidationError({"measurements": _row_errors(exc, len(rows))}) from exc
         except IdempotencyMismatch as exc:
             raise UnprocessableEntity(
-                "This Idempotency-Key was used for a different request."
+                _("This Idempotency-Key was used for a different request.")
             ) from exc
         return Response(body, status=status_code)
 
@@ -163,8 +166,12 @@ class SeriesViewSet(ClientScopedViewSet):
         parameters=[
             OpenApiParameter("metrics", str, required=True, description="keys, comma-separated"),
             OpenApiParameter("granularity", str, enum=[g.value for g in Granularity]),
-            OpenApiParameter("from", str, description="first period (default: 11 before `to`)"),
-            OpenApiParameter("to", str, description="last period (default: the current one)"),
+            OpenApiParameter(
+                "from", PERIOD_SCHEMA, description="first period (default: 11 before `to`)"
+            ),
+            OpenApiParameter(
+                "to", PERIOD_SCHEMA, description="last period (default: the current one)"
+            ),
         ],
         responses=SeriesSerializer,
     )

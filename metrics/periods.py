@@ -15,6 +15,19 @@ from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
+# How a period is written, as a pattern for the API's schema (the parser also checks that the
+# date exists: 2026-02-30 matches and is refused).
+PERIOD_PATTERN = (
+    r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?|-W(0[1-9]|[1-4][0-9]|5[0-3])"
+    r"|-Q[1-4])?$"
+)
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+
+def or_empty(pattern: str) -> str:
+    """The pattern of a query parameter that may also be given empty (meaning its default)."""
+    return f"^({pattern[1:-1]})?$"
+
 
 class PeriodError(ValueError):
     """A string that is not a period, or an operation periods do not allow."""

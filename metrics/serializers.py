@@ -1,13 +1,18 @@
 """Shapes of metrics and measurements in the API."""
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from clients.schema import closed_request
 from clients.serializers import ConsultancyChoiceMixin
 from metrics.models import Metric
+from metrics.periods import PERIOD_PATTERN
 
 
 class MetricSerializer(serializers.ModelSerializer):
-    consultancy = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    consultancy = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="null for a built-in metric"
+    )
     builtin = serializers.BooleanField(source="is_builtin", read_only=True)
 
     class Meta:
@@ -39,11 +44,14 @@ class MeasurementSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+@closed_request  # a misspelt field in a row would lose a value: rows name only these fields
 class MeasurementRowSerializer(serializers.Serializer):
     """For the schema only: the bulk endpoint validates rows in plain Python (metrics.ingest)."""
 
     metric = serializers.CharField()
-    period = serializers.CharField(help_text="2026-09-15, 2026-W38, 2026-09, 2026-Q3 or 2026")
+    period = serializers.RegexField(
+        PERIOD_PATTERN, help_text="2026-09-15, 2026-W38, 2026-09, 2026-Q3 or 2026"
+    )
     value = serializers.DecimalField(max_digits=20, decimal_places=6, coerce_to_string=False)
     source = serializers.CharField(required=False)
 
@@ -64,6 +72,7 @@ class SeriesPointSerializer(serializers.Serializer):
     coverage = serializers.FloatField(allow_null=True)
 
 
+@extend_schema_serializer(many=False)  # one document, though served by a list route
 class SeriesSerializer(serializers.Serializer):
     granularity = serializers.CharField()
     periods = serializers.ListField(child=serializers.CharField())

@@ -4,7 +4,6 @@ from datetime import date
 
 from django.utils.translation import get_language_from_request
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,6 +15,7 @@ from plans import services
 from plans.document import DocumentInvalid
 from plans.models import Milestone, Plan
 from plans.plan_templates import TEMPLATES
+from plans.schema import PlanDocumentSerializer
 from plans.selectors import plan_document, plan_with_document, plans_for_client
 
 
@@ -68,10 +68,11 @@ class PlanViewSet(
             return plans_for_client(client=client)
         return plan_with_document(client=client)
 
+    @extend_schema(responses=PlanDocumentSerializer)
     def retrieve(self, request, *args, **kwargs):
         return Response(plan_document(self.get_object()))
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=PlanDocumentSerializer, responses={201: PlanDocumentSerializer})
     def create(self, request, *args, **kwargs):
         try:
             plan = services.plan_create(client=self.client, raw=request.data, actor=self.principal)
@@ -79,7 +80,7 @@ class PlanViewSet(
             raise _invalid(exc) from exc
         return Response(self._document(plan), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=PlanDocumentSerializer, responses=PlanDocumentSerializer)
     def update(self, request, *args, **kwargs):
         plan = self.get_object()
         try:
@@ -88,7 +89,7 @@ class PlanViewSet(
             raise _invalid(exc) from exc
         return Response(self._document(plan))
 
-    @extend_schema(request=PlanSummarySerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=PlanSummarySerializer, responses=PlanDocumentSerializer)
     def partial_update(self, request, *args, **kwargs):
         plan = self.get_object()
         if not isinstance(request.data, dict):
@@ -102,7 +103,7 @@ class PlanViewSet(
     def perform_destroy(self, instance):
         services.plan_delete(plan=instance, actor=self.principal)
 
-    @extend_schema(request=AchieveSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=AchieveSerializer, responses=PlanDocumentSerializer)
     @action(
         detail=True,
         methods=["post"],
@@ -124,7 +125,7 @@ class PlanViewSet(
             ) from None
         return Response(self._document(plan))
 
-    @extend_schema(request=FromTemplateSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=FromTemplateSerializer, responses={201: PlanDocumentSerializer})
     @action(detail=False, methods=["post"], url_path="from-template")
     def from_template(self, request, *args, **kwargs):
         """A new plan from one of the built-in templates, dated from ``starts_on``."""

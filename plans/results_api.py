@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,15 +16,25 @@ from clients.models import Job
 from clients.principals import Principal
 from clients.selectors import clients_visible_to
 from clients.viewsets import ClientScopedViewSet
-from metrics.periods import Granularity, Period, PeriodError, latest_closed_month
+from metrics.periods import (
+    MONTH_PATTERN,
+    Granularity,
+    Period,
+    PeriodError,
+    latest_closed_month,
+    or_empty,
+)
 from metrics.selectors import client_today
 from plans.arithmetic.scorecard import tidy
 from plans.models import ScorecardSnapshot
+from plans.schema import BottleneckReportSerializer, ScorecardSerializer
 from plans.selectors import bottleneck_report_for, portfolio_for, scorecard_for
 from plans.services.recompute.jobs import BOTTLENECKS_KIND, SCORECARD_KIND, recompute_job_create
 
 PERIOD = OpenApiParameter(
-    "period", str, description="A month, e.g. 2026-09. Default: the latest closed month."
+    "period",
+    {"type": "string", "pattern": or_empty(MONTH_PATTERN)},
+    description="A month, e.g. 2026-09. Absent or empty: the latest closed month.",
 )
 
 
@@ -45,7 +55,12 @@ def _month(client, raw) -> Period:
 
 
 class RecomputeSerializer(serializers.Serializer):
-    period = serializers.CharField(required=False, help_text="A month, e.g. 2026-09.")
+    period = serializers.RegexField(
+        MONTH_PATTERN,
+        required=False,
+        help_text="A month, e.g. 2026-09. Default: the latest closed.",
+        error_messages={"invalid": _lazy("Give a month, written like 2026-09.")},
+    )
 
 
 JOB_ACCEPTED = inline_serializer(
@@ -98,7 +113,7 @@ class ScorecardViewSet(_ResultViewSet):
 
     job_kind = SCORECARD_KIND
 
-    @extend_schema(parameters=[PERIOD], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[PERIOD], responses=ScorecardSerializer)
     def list(self, request, *args, **kwargs):
         period = _month(self.client, request.query_params.get("period"))
         snapshot = scorecard_for(client=self.client, period=period)
@@ -134,7 +149,7 @@ class BottleneckViewSet(_ResultViewSet):
             PERIOD,
             OpenApiParameter("funnel", str, description="A funnel's key. Default: the first."),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=BottleneckReportSerializer,
     )
     def list(self, request, *args, **kwargs):
         period = _month(self.client, request.query_params.get("period"))

@@ -200,3 +200,11 @@ def test_a_chunked_body_over_the_limit_is_413(settings):
 
     assert status.startswith("413")
     assert seen == {}
+
+
+@pytest.mark.parametrize("page_size", ["abc", "0", "-1", "501", "1.5"])
+def test_a_page_size_that_is_not_1_to_500_is_a_400(world, page_size):
+    response = world.api("owner").get("/api/v1/clients/", {"page_size": page_size})
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["page_size"]

@@ -1,0 +1,193 @@
+"""The shapes of the plans app's JSON documents, for the OpenAPI schema only.
+
+A plan travels as one document, and scorecards and bottleneck reports are stored as computed
+JSON; none of them is read or written through these serializers. They say exactly what the
+views send and take, field by field, so that the schema is true (``tests/api/test_fuzz.py``
+checks every response against it).
+"""
+
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
+
+from metrics.models import GRANULARITY_CHOICES
+from plans.models import KpiNode, Milestone, MilestoneCondition, Plan
+
+NUMBER = {"help_text": "A JSON number (a numeric string is accepted in requests)."}
+
+
+def _number(**kwargs):
+    return serializers.FloatField(**kwargs)
+
+
+class BaselineSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text="A period of the KPI's granularity, e.g. 2025-12.")
+    value = _number(**NUMBER)
+
+
+class PlanKpiSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    key = serializers.CharField(help_text="The document's handle of the KPI (lower-case, _).")
+    metric = serializers.CharField(help_text="A metric key of the catalogue.")
+    parent = serializers.CharField(required=False, allow_null=True, help_text="A KPI's key.")
+    weight = _number(required=False, help_text="Default 1.")
+    baseline = BaselineSerializer()
+    must = _number(help_text="The must-achieve target (必達) at target_period.")
+    stretch = _number(required=False, allow_null=True, help_text="The stretch target (挑戦).")
+    target_period = serializers.CharField(help_text="e.g. 2026-12")
+    granularity = serializers.ChoiceField(choices=GRANULARITY_CHOICES, required=False)
+    interpolation = serializers.ChoiceField(choices=KpiNode.Interpolation.choices, required=False)
+    formula = serializers.CharField(
+        required=False, allow_blank=True, help_text="Over the children's keys; empty: none."
+    )
+
+
+class MilestoneConditionSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    op = serializers.ChoiceField(choices=MilestoneCondition.Op.choices)
+    value = _number(**NUMBER)
+    cumulative = serializers.BooleanField(required=False)
+
+
+class PlanMilestoneSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    key = serializers.CharField()
+    name = serializers.CharField()
+    due = serializers.DateField()
+    kind = serializers.ChoiceField(choices=Milestone.Kind.choices)
+    achieved_on = serializers.DateField(required=False, allow_null=True)
+    conditions = MilestoneConditionSerializer(many=True, required=False)
+
+
+class FunnelStageSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    metric = serializers.CharField()
+    target_conversion = _number(
+        required=False, allow_null=True, help_text="From the stage before; none on the first."
+    )
+
+
+class PlanFunnelSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    key = serializers.CharField()
+    name = serializers.CharField()
+    stages = FunnelStageSerializer(many=True)
+
+
+class PlanDocumentSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField()
+    vision = serializers.CharField(required=False, allow_blank=True)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    status = serializers.ChoiceField(choices=Plan.Status.choices, required=False)
+    kpis = PlanKpiSerializer(many=True)
+    milestones = PlanMilestoneSerializer(many=True, required=False)
+    funnels = PlanFunnelSerializer(many=True, required=False)
+
+
+# --- scorecards ---------------------------------------------------------------------------------
+
+STATUSES = ["exceeded", "on_track", "at_risk", "off_track", "no_data"]
+HEALTHS = ["green", "amber", "red", "no_data"]
+MILESTONE_STATUSES = ["pending", "on_track", "at_risk", "achieved", "missed"]
+
+
+class LineChangeSerializer(serializers.Serializer):
+    abs = _number(allow_null=True)
+    pct = _number(allow_null=True)
+
+
+class ForecastSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    value = _number(allow_null=True)
+    meets_must = serializers.BooleanField(allow_null=True)
+    eta = serializers.CharField(allow_null=True)
+
+
+class ScorecardLineSerializer(serializers.Serializer):
+    kpi = serializers.CharField()
+    metric = serializers.CharField()
+    parent = serializers.CharField(allow_null=True)
+    period = serializers.CharField()
+    weight = _number()
+    actual = _number(allow_null=True)
+    must_target = _number(allow_null=True)
+    stretch_target = _number(allow_null=True)
+    attainment = _number(allow_null=True)
+    progress = _number(allow_null=True)
+    status = serializers.ChoiceField(choices=STATUSES)
+    change = LineChangeSerializer()
+    partial = serializers.BooleanField()
+    growth_rate = _number(allow_null=True)
+    forecast = ForecastSerializer(allow_null=True)
+
+
+class ConditionResultSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    op = serializers.ChoiceField(choices=MilestoneCondition.Op.choices)
+    value = _number()
+    cumulative = serializers.BooleanField(required=False)
+    actual = _number(allow_null=True)
+    met = serializers.BooleanField(allow_null=True)
+
+
+class MilestoneResultSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    due = serializers.DateField()
+    kind = serializers.ChoiceField(choices=Milestone.Kind.choices)
+    status = serializers.ChoiceField(choices=MILESTONE_STATUSES)
+    achieved_on = serializers.DateField(allow_null=True)
+    conditions = ConditionResultSerializer(many=True)
+
+
+@extend_schema_serializer(many=False)  # one document, though served by a list route
+class ScorecardSerializer(serializers.Serializer):
+    client = serializers.UUIDField()
+    plan = serializers.UUIDField()
+    period = serializers.CharField()
+    as_of = serializers.DateField()
+    computed_at = serializers.DateTimeField()
+    stale = serializers.BooleanField()
+    score = _number(allow_null=True)
+    health = serializers.ChoiceField(choices=HEALTHS)
+    coverage = _number(allow_null=True)
+    lines = ScorecardLineSerializer(many=True)
+    milestones = MilestoneResultSerializer(many=True)
+
+
+# --- bottleneck reports -------------------------------------------------------------------------
+
+
+class StageResultSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    metric = serializers.CharField()
+    volume = _number(allow_null=True)
+    conversion = _number(allow_null=True)
+    target_conversion = _number(allow_null=True)
+    attainment = _number(allow_null=True)
+    lost_output = _number(allow_null=True)
+    rank = serializers.IntegerField(allow_null=True)
+
+
+class SensitivitySerializer(serializers.Serializer):
+    kpi = serializers.CharField()
+    parent = serializers.CharField()
+    gain = _number(allow_null=True)
+    rank = serializers.IntegerField(allow_null=True)
+
+
+@extend_schema_serializer(many=False)
+class BottleneckReportSerializer(serializers.Serializer):
+    client = serializers.UUIDField()
+    plan = serializers.UUIDField()
+    period = serializers.CharField()
+    funnel = serializers.CharField(allow_null=True)
+    funnel_name = serializers.CharField(allow_null=True)
+    computed_at = serializers.DateTimeField()
+    stale = serializers.BooleanField()
+    overall_conversion = _number(allow_null=True)
+    target_overall_conversion = _number(allow_null=True)
+    bottleneck = serializers.CharField(allow_null=True)
+    stages = StageResultSerializer(many=True)
+    kpi_sensitivity = SensitivitySerializer(many=True)
