@@ -9,9 +9,12 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminURLInputWidget
 
 from clients.admin_scoping import ConsultancyScopedAdmin, adopt_saved, principal_of
 from clients.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -28,12 +31,23 @@ from clients.services.webhooks import (
 STATUS_ICONS = {"pending": "…", "succeeded": "✓", "failed": "✕"}
 
 
+def event_label(event: str) -> str:
+    """An event type as people read it (``ping`` and unknown types as they are)."""
+    return str(dict(WebhookSubscription.Event.choices).get(event, event))
+
+
 class WebhookForm(forms.ModelForm):
-    url = forms.URLField(label=_("URL"), max_length=2000, assume_scheme="https")
+    url = forms.URLField(
+        label=_("URL"),
+        max_length=2000,
+        assume_scheme="https",
+        widget=UnfoldAdminURLInputWidget,
+        help_text=_("Where deliveries are POSTed: an http(s) address the internet can reach."),
+    )
     events = forms.MultipleChoiceField(
         label=_("events"),
         choices=WebhookSubscription.Event.choices,
-        widget=forms.CheckboxSelectMultiple,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
     )
 
     class Meta:
@@ -73,8 +87,7 @@ class WebhookSubscriptionAdmin(ConsultancyScopedAdmin):
 
     @admin.display(description=_("events"))
     def events_shown(self, obj):
-        labels = dict(WebhookSubscription.Event.choices)
-        return ", ".join(str(labels.get(event, event)) for event in obj.events)
+        return ", ".join(str(event_label(event)) for event in obj.events)
 
     def save_model(self, request, obj, form, change):
         data, actor = form.cleaned_data, principal_of(request)
@@ -111,6 +124,8 @@ class WebhookSubscriptionAdmin(ConsultancyScopedAdmin):
 
 class WebhookAttemptInline(TabularInline):
     model = WebhookAttempt
+    verbose_name_plural = _("attempt log")
+    hide_title = True  # each row's own title would repeat its columns
     fields = ["at", "status_code", "duration_ms", "error", "response_excerpt"]
     readonly_fields = fields
     extra = 0
@@ -136,13 +151,12 @@ class WebhookDeliveryAdmin(ConsultancyScopedAdmin):
     consultancy_path = "subscription__consultancy"
     list_display = [
         "created_at",
-        "event_type",
+        "event_shown",
         "receiver",
         "client",
         "status_shown",
         "tries",
-        "last_status_code",
-        "delivered_at",
+        "when",
     ]
     list_filter = ["status", "event_type"]
     list_select_related = ["subscription", "client"]
@@ -153,7 +167,7 @@ class WebhookDeliveryAdmin(ConsultancyScopedAdmin):
     fields = [
         "id",
         "event_id",
-        "event_type",
+        "event_shown",
         "receiver",
         "client",
         "status_shown",
@@ -166,17 +180,35 @@ class WebhookDeliveryAdmin(ConsultancyScopedAdmin):
     ]
     readonly_fields = fields
 
+    @admin.display(description=_("event"), ordering="event_type")
+    def event_shown(self, obj):
+        return event_label(obj.event_type)
+
+    @admin.display(description=_("delivered or next try"))
+    def when(self, obj):
+        if obj.delivered_at:
+            return _("delivered %(at)s") % {
+                "at": date_format(localtime(obj.delivered_at), "DATETIME_FORMAT")
+            }
+        if obj.next_attempt_at and obj.status == WebhookDelivery.Status.PENDING:
+            return _("next try %(at)s") % {
+                "at": date_format(localtime(obj.next_attempt_at), "DATETIME_FORMAT")
+            }
+        return "–"
+
     @admin.display(description=_("webhook"), ordering="subscription__url")
     def receiver(self, obj):
         return obj.subscription.url
 
     @admin.display(description=_("status"), ordering="status")
     def status_shown(self, obj):
+        code = f" (HTTP {obj.last_status_code})" if obj.last_status_code else ""
         return format_html(
-            '<span class="job-status job-status-{}">{} {}</span>',
-            "succeeded" if obj.status == "succeeded" else obj.status,
+            '<span class="job-status job-status-{}">{} {}{}</span>',
+            obj.status,
             STATUS_ICONS.get(obj.status, ""),
             obj.get_status_display(),
+            code,
         )
 
     @admin.display(description=_("body"))
@@ -185,7 +217,7 @@ class WebhookDeliveryAdmin(ConsultancyScopedAdmin):
             text = json.dumps(json.loads(obj.body), indent=2, ensure_ascii=False)
         except ValueError:
             text = obj.body
-        return format_html("<pre>{}</pre>", text)
+        return format_html('<pre class="webhook-body">{}</pre>', text)
 
     def has_add_permission(self, request):
         return False

@@ -547,7 +547,7 @@ class WebhookDelivery(models.Model):
         SUCCEEDED = "succeeded", _("delivered")
         FAILED = "failed", _("failed")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("delivery id"), primary_key=True, default=uuid.uuid4, editable=False)
     subscription = models.ForeignKey(
         WebhookSubscription,
         on_delete=models.CASCADE,
@@ -593,7 +593,8 @@ class WebhookDelivery(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.event_type} → {self.subscription}"
+        label = dict(WebhookSubscription.Event.choices).get(self.event_type, self.event_type)
+        return f"{label} → {self.subscription}"
 
 
 class WebhookAttempt(models.Model):

@@ -22,6 +22,7 @@ import logging
 import random
 import secrets
 import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -306,25 +307,37 @@ def webhook_emit(*, events: list[WebhookEvent]) -> int:
 
 
 def _send_after_commit(delivery_ids, countdown: float | None = None) -> None:
-    """Hand the deliveries to the sender once the transaction commits. In embedded mode (no
-    broker) they are sent in-process, once; a broker that cannot be reached leaves them to the
-    sweeper."""
+    """Hand the deliveries to the sender once the transaction commits. A broker that cannot be
+    reached leaves them to the sweeper. In embedded mode (no broker) they are sent once, from a
+    thread of this process, so that a slow receiver does not hold up the request."""
 
     def send():
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            threading.Thread(
+                target=_send_in_process, args=(list(delivery_ids),), daemon=True
+            ).start()
+            return
         for delivery_id in delivery_ids:
             try:
-                if settings.CELERY_TASK_ALWAYS_EAGER:
-                    webhook_send(delivery_id=delivery_id, retry=False)
-                else:
-                    current_app.send_task(SEND_TASK, args=[str(delivery_id)], countdown=countdown)
+                current_app.send_task(SEND_TASK, args=[str(delivery_id)], countdown=countdown)
             except Exception:
                 logger.warning(
-                    "Could not hand over webhook delivery %s; the sweeper will.",
-                    delivery_id,
-                    exc_info=True,
+                    "Could not hand over webhook delivery %s; the sweeper will.", delivery_id
                 )
 
     transaction.on_commit(send)
+
+
+def _send_in_process(delivery_ids) -> None:
+    from django.db import connection
+
+    try:
+        for delivery_id in delivery_ids:
+            webhook_send(delivery_id=delivery_id, retry=False)
+    except Exception:
+        logger.exception("Sending webhook deliveries in-process failed")
+    finally:
+        connection.close()
 
 
 # --- sending ------------------------------------------------------------------------------------
@@ -397,7 +410,8 @@ def _post(delivery: WebhookDelivery) -> _Outcome:
 def webhook_send(*, delivery_id, retry: bool = True) -> WebhookAttempt | None:
     """POST one due delivery and log the attempt. The delivery is claimed first, so two senders
     never post it at once; a finished one, or one not yet due, is left alone (None). A failure
-    is retried after ``retry_delay`` until ``WEBHOOK_MAX_ATTEMPTS``, then the delivery fails."""
+    is retried after ``retry_delay`` until ``WEBHOOK_MAX_ATTEMPTS``, then the delivery fails;
+    with ``retry=False`` (no worker to retry it) it fails at once."""
     now = timezone.now()
     claimed = (
         WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
@@ -431,7 +445,8 @@ def webhook_send(*, delivery_id, retry: bool = True) -> WebhookAttempt | None:
             )
             delivery.next_attempt_at = None
         elif (
-            delivery.tries >= settings.WEBHOOK_MAX_ATTEMPTS
+            not retry  # embedded mode, or a ping: nothing will try it again by itself
+            or delivery.tries >= settings.WEBHOOK_MAX_ATTEMPTS
             or delivery.event_type == PING_EVENT
             or not delivery.subscription.is_active
         ):
@@ -449,7 +464,7 @@ def webhook_send(*, delivery_id, retry: bool = True) -> WebhookAttempt | None:
                 "next_attempt_at",
             ]
         )
-        if delay is not None and retry and delay <= COUNTDOWN_LIMIT:
+        if delay is not None and delay <= COUNTDOWN_LIMIT:
             _send_after_commit([delivery.pk], countdown=delay)
     return attempt
 

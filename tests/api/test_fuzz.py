@@ -47,6 +47,16 @@ max-examples = 8
 "path.key" = "strategy-quick-check"
 
 [[operations]]
+include-method = "DELETE"
+include-path-regex = "/plans/"
+parameters = {{ "path.plan_id" = "{spare_plan}" }}
+
+[[operations]]
+include-method = "DELETE"
+include-path-regex = "/webhooks/"
+parameters = {{ "path.id" = "{spare_webhook}" }}
+
+[[operations]]
 include-path-regex = "/jobs/"
 parameters = {{ "path.id" = "{job}" }}
 
@@ -65,16 +75,27 @@ def tenant():
     if not Metric.objects.filter(consultancy=None).exists():
         catalogue_sync(Metric)  # a transactional test's flush emptied the catalogue
     client = ClientFactory()
-    plan = plan_create(client=client, raw=plan_document(), actor=None)
+    document = plan_document()
+    document["milestones"].append(
+        {"key": "launch", "name": "Launch", "due": "2026-06-30", "kind": "event"}
+    )
+    plan = plan_create(client=client, raw=document, actor=None)
+    # Deleted by the fuzzer, so that the other operations keep finding the ones above.
+    spare_plan = plan_create(
+        client=client, raw={**plan_document(), "status": "draft", "name": "Spare"}, actor=None
+    )
     measure(client, [("leads", "2026-04", 160), ("visitors", "2026-06", 2000)])
     scorecards_recompute(client_id=client.pk)
     template = DiagnosticTemplate.objects.get(consultancy=None, key="strategy-quick-check")
     run = run_start(client=client, template=template, actor=None)
-    webhook = WebhookSubscription.objects.create(
-        consultancy=client.consultancy,
-        url="http://127.0.0.1:9/fuzz",
-        events=["scorecard.computed"],
-        secret="whsec_fuzz",
+    webhook, spare_webhook = (
+        WebhookSubscription.objects.create(
+            consultancy=client.consultancy,
+            url=f"http://127.0.0.1:9/{name}",
+            events=["scorecard.computed"],
+            secret="whsec_fuzz",
+        )
+        for name in ("fuzz", "spare")
     )
     job = Job.objects.create(kind="scorecard_recompute", client=client)
     _key, plain = api_key(client.consultancy, "read,write")
@@ -84,6 +105,8 @@ def tenant():
         "run": run.pk,
         "job": job.pk,
         "webhook": webhook.pk,
+        "spare_plan": spare_plan.pk,
+        "spare_webhook": spare_webhook.pk,
         "entry": AuditLogEntry.objects.filter(client=client).values_list("pk", flat=True)[0],
         "key": plain,
     }
