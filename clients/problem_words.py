@@ -205,6 +205,19 @@ MESSAGES = [
         r"is not a field of a measurement",
         _("is not a field of a measurement"),
     ),
+    # A diagnostic's answers.
+    (
+        r"is not a question of this diagnostic",
+        _("is not a question of this diagnostic"),
+    ),
+    (
+        r"must be a whole number from 1 to 5",
+        _("must be a whole number from 1 to 5"),
+    ),
+    (
+        r"must be an object of question keys to answers",
+        _("must be an object of question keys to answers"),
+    ),
     (
         r"(?P<key>'.*') is computed from a formula; write its inputs",
         _("{key} is computed from a formula; write its inputs"),

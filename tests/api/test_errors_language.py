@@ -71,3 +71,21 @@ def test_a_plan_checker_problem_is_japanese(world):
     (error,) = response.json()["errors"]
     assert error["field"] == "period"
     assert error["message"].startswith("'2026-1x' は期間として読めません。")
+
+
+def test_a_diagnostics_answer_problems_are_japanese(world):
+    from diagnostics.models import DiagnosticRun
+
+    run = DiagnosticRun.objects.filter(client=world.a1).first()
+
+    response = world.api("owner").put(
+        f"/api/v1/clients/{world.a1.pk}/diagnostics/{run.pk}/answers/",
+        {"answers": {"nope": 1, "customer_defined": 9}},
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+
+    assert response.status_code == 400
+    assert {e["field"]: e["message"] for e in response.json()["errors"]} == {
+        "answers.nope": "この診断の質問ではありません",
+        "answers.customer_defined": "1〜5 の整数にしてください",
+    }
