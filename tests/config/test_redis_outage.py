@@ -108,3 +108,32 @@ def test_readyz_with_only_the_cache_down_still_serves(client, settings):
 
     assert response.status_code == 200
     assert response.json()["checks"]["cache"]["ok"] is False
+
+
+def test_a_webhook_event_written_while_the_broker_is_down_waits_for_the_sweeper(
+    world, redis_down, django_capture_on_commit_callbacks, caplog
+):
+    from django.db import transaction
+
+    from clients.models import WebhookDelivery
+    from clients.services.webhooks import WebhookEvent, webhook_emit, webhooks_sweep
+
+    event = WebhookEvent(
+        type="scorecard.computed",
+        consultancy_id=world.a.pk,
+        client_id=world.a1.pk,
+        cause="outage",
+        data={"period": "2026-09"},
+    )
+    with django_capture_on_commit_callbacks(execute=True), caplog.at_level(logging.WARNING):
+        with transaction.atomic():
+            webhook_emit(events=[event])
+
+    delivery = WebhookDelivery.objects.get(subscription=world.webhooks["a1"])
+    assert (delivery.status, delivery.tries) == ("pending", 0)  # kept, not lost
+    assert "the sweeper will" in caplog.text
+    # Still down when the sweeper runs: it finds the delivery again and loses nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhooks_sweep() >= 1
+    delivery.refresh_from_db()
+    assert delivery.status == "pending"
