@@ -125,9 +125,12 @@ def test_a_webhook_event_written_while_the_broker_is_down_waits_for_the_sweeper(
         cause="outage",
         data={"period": "2026-09"},
     )
-    with django_capture_on_commit_callbacks(execute=True), caplog.at_level(logging.WARNING):
-        with transaction.atomic():
-            webhook_emit(events=[event])
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        caplog.at_level(logging.WARNING),
+        transaction.atomic(),
+    ):
+        webhook_emit(events=[event])
 
     delivery = WebhookDelivery.objects.get(subscription=world.webhooks["a1"])
     assert (delivery.status, delivery.tries) == ("pending", 0)  # kept, not lost
