@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from clients.models import AuditLogEntry, Client, WebhookSubscription
+from clients.models import AuditLogEntry, WebhookSubscription
 from clients.principals import Action, Principal
 from clients.selectors import (
     audit_log_for_client,
@@ -30,6 +30,7 @@ from clients.serializers import (
     WebhookCreateSerializer,
     WebhookDeliverySerializer,
     WebhookSerializer,
+    WebhookUpdateSerializer,
 )
 from clients.services.tenants import client_create, client_update
 from clients.services.webhooks import webhook_create, webhook_delete, webhook_ping, webhook_update
@@ -106,7 +107,7 @@ class WebhookViewSet(
         self.principal = Principal.from_request(request)
         if not may_manage_webhooks(self.principal):
             raise exceptions.PermissionDenied(
-                "Webhooks are managed by owners, managers and keys with the write scope."
+                _("Webhooks are managed by owners, managers and keys with the write scope.")
             )
 
     queryset = WebhookSubscription.objects.none()  # for the schema; rows come from the scope
@@ -149,22 +150,17 @@ class WebhookViewSet(
         data["secret"] = secret
         return Response(data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=WebhookUpdateSerializer, responses=WebhookSerializer)
     def partial_update(self, request, *args, **kwargs):
+        """Change the URL, the events, the description or the active flag. The client a webhook
+        is narrowed to is fixed when it is made."""
         subscription = self.get_object()
-        serializer = WebhookSerializer(
-            subscription, data=request.data, partial=True, clients=self._narrowing_choices()
-        )
+        serializer = WebhookUpdateSerializer(subscription, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         subscription = webhook_update(
             subscription=subscription, actor=self.principal, **serializer.validated_data
         )
         return Response(WebhookSerializer(subscription).data)
-
-    def _narrowing_choices(self):
-        key = self.principal.api_key
-        if key is not None and key.client_id is not None:
-            return Client.objects.filter(pk=key.client_id)
-        return self._clients()
 
     def destroy(self, request, *args, **kwargs):
         webhook_delete(subscription=self.get_object(), actor=self.principal)

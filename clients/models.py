@@ -574,6 +574,8 @@ class WebhookDelivery(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     # A sender holds the delivery until then; a sender that died lets it go when it passes.
     claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # When it was last handed to the broker: the sweeper leaves it alone for a while after.
+    queued_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_status_code = models.PositiveSmallIntegerField(_("last status"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)

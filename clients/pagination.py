@@ -13,7 +13,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
         from 1; say so instead (400), as the schema does."""
         raw = request.query_params.get(self.page_size_query_param)
         if raw is not None and not (
-            raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size
+            len(raw) <= 3
+            and raw.isascii()
+            and raw.isdigit()
+            and 1 <= int(raw) <= self.max_page_size
         ):
             raise exceptions.ValidationError(
                 {

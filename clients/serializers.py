@@ -114,6 +114,12 @@ class WebhookSerializer(serializers.ModelSerializer):
             self.fields["client"].queryset = clients
 
 
+class WebhookUpdateSerializer(WebhookSerializer):
+    """What a PATCH may change: not the client, which decides who sees the webhook."""
+
+    client = serializers.PrimaryKeyRelatedField(read_only=True)
+
+
 class WebhookCreateSerializer(ConsultancyChoiceMixin, WebhookSerializer):
     class Meta(WebhookSerializer.Meta):
         fields = [*WebhookSerializer.Meta.fields, "consultancy"]

@@ -7,7 +7,12 @@ from django.db import DatabaseError
 from clients.services.dirty_marks import dirty_marks_dispatch
 from clients.services.idempotency import idempotency_keys_purge
 from clients.services.jobs import jobs_sweep
-from clients.services.webhooks import SEND_TASK, webhook_send, webhooks_sweep
+from clients.services.webhooks import (
+    SEND_TASK,
+    webhook_deliveries_purge,
+    webhook_send,
+    webhooks_sweep,
+)
 
 RETRY = {
     "autoretry_for": (DatabaseError, ConnectionError),
@@ -40,3 +45,8 @@ def send_webhook(delivery_id: str) -> None:
 @shared_task(name="clients.sweep_webhooks", **RETRY)
 def sweep_webhooks() -> int:
     return webhooks_sweep()
+
+
+@shared_task(name="clients.purge_webhook_deliveries", **RETRY)
+def purge_webhook_deliveries() -> int:
+    return webhook_deliveries_purge()

@@ -45,7 +45,7 @@ def consultancy_for_create(principal: Principal | None, serializer_class, data):
     managed = consultancies_managed_by(principal, Action.MANAGE_CLIENTS)
     if not managed.exists():
         raise exceptions.PermissionDenied(
-            "This needs a manager, an owner or a consultancy-wide key with the write scope."
+            _("This needs a manager, an owner or a consultancy-wide key with the write scope.")
         )
     serializer = serializer_class(data=data, consultancies=managed)
     serializer.is_valid(raise_exception=True)

@@ -225,6 +225,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expire_seconds": 55},
     },
+    "purge-webhook-deliveries": {
+        "task": "clients.purge_webhook_deliveries",
+        "schedule": crontab(hour=4, minute=30),
+        "options": {"expire_seconds": 3600},
+    },
     "purge-idempotency-keys": {
         "task": "clients.purge_idempotency_keys",
         "schedule": crontab(hour=4, minute=15),
@@ -440,5 +445,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},  # it announces itself at every start
+        # Its INFO line names every webhook receiver's full URL, tokens in it included.
+        "httpx": {"level": "WARNING"},
     },
 }

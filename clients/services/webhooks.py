@@ -35,7 +35,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,11 +56,13 @@ SEND_TASK = "clients.send_webhook"
 PING_EVENT = "ping"
 SECRET_PREFIX = "whsec_"  # noqa: S105  (a label, not a secret)
 EVENT_NAMESPACE = uuid.UUID("6f1d3c52-1b0e-4c1b-9a55-3f0c1d2e7a10")  # event ids from causes
-CLAIM_FOR = timedelta(minutes=2)  # a sender that died lets its delivery go after this
+SWEEP_LEASE = timedelta(minutes=5)  # a delivery handed to the broker is not swept again sooner
+DELIVERY_KEEP = timedelta(days=30)  # finished deliveries and their attempts are kept this long
 EXCERPT = 500  # characters of a response kept in the log
 COUNTDOWN_LIMIT = 900  # retries sooner than this are scheduled on the broker; later, the sweeper
 SWEEP_LIMIT = 500
 SUBSCRIPTION_FIELDS = ("url", "events", "description", "is_active", "client_id")
+UPDATABLE_FIELDS = frozenset({"url", "events", "description", "is_active"})
 
 
 @dataclass(frozen=True)
@@ -82,11 +84,27 @@ def _allowed_networks():
     return [ipaddress.ip_network(net) for net in settings.WEBHOOK_ALLOWED_NETWORKS]
 
 
+# IPv6 ranges that carry an IPv4 address inside them (NAT64, 6to4, Teredo, IPv4-compatible and
+# -translated): through a gateway they reach that IPv4 address, which may be internal.
+TUNNELLED = [
+    ipaddress.ip_network(net)
+    for net in (
+        "64:ff9b::/96",
+        "64:ff9b:1::/48",
+        "2002::/16",
+        "2001::/32",
+        "::/96",
+        "::ffff:0:0:0/96",
+    )
+]
+
+
 def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    mapped = getattr(address, "ipv4_mapped", None)
-    address = mapped or address
-    if any(address in network for network in _allowed_networks()):
+    address = getattr(address, "ipv4_mapped", None) or address
+    if any(address.version == net.version and address in net for net in _allowed_networks()):
         return False
+    if address.version == 6 and any(address in network for network in TUNNELLED):
+        return True
     # Not globally routable covers loopback, private, link-local (and so the cloud metadata
     # address 169.254.169.254), shared, documentation and reserved ranges.
     return not address.is_global or address.is_multicast
@@ -100,13 +118,25 @@ def _addresses(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
-def receiver_address(url: str) -> tuple[str, str]:
-    """The address to POST to for ``url``, checked: (the URL with that address in place of the
-    host name, the host name). A ``ValidationError`` on ``url`` says what is wrong."""
+@dataclass(frozen=True)
+class Receiver:
+    """Where a POST goes: ``target`` has the checked address in place of the host name; the
+    request names the host in ``host_header`` and, over TLS, ``sni_host`` (certificates are
+    verified against it)."""
+
+    target: str
+    host_header: str
+    sni_host: str
+
+
+def receiver_address(url: str) -> Receiver:
+    """The checked address to POST to for ``url``. A ``ValidationError`` on ``url`` says what
+    is wrong with it."""
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
+        host = parts.hostname and parts.hostname.encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
         raise ValidationError({"url": _("Give a valid URL.")}) from None
     allowed_schemes = ("https",) if settings.WEBHOOK_HTTPS_ONLY else ("http", "https")
     if parts.scheme not in allowed_schemes:
@@ -116,30 +146,31 @@ def receiver_address(url: str) -> tuple[str, str]:
                 % {"schemes": " or ".join(f"{scheme}://" for scheme in allowed_schemes)}
             }
         )
-    if not parts.hostname:
+    if not host:
         raise ValidationError({"url": _("The URL has no host.")})
     if parts.username or parts.password:
         raise ValidationError({"url": _("The URL must not hold a user name or password.")})
-    addresses = _addresses(parts.hostname, port)
+    addresses = _addresses(host, port)
     if not addresses:
+        raise ValidationError({"url": _("The host %(host)s cannot be found.") % {"host": host}})
+    if any(_refused(ipaddress.ip_address(address.split("%")[0])) for address in addresses):
+        # The address itself is not said: the answer must not map an internal network.
         raise ValidationError(
-            {"url": _("The host %(host)s cannot be found.") % {"host": parts.hostname}}
+            {
+                "url": _(
+                    "The host %(host)s has a loopback, private, link-local or other internal "
+                    "address; webhooks go to public addresses only."
+                )
+                % {"host": host}
+            }
         )
-    for address in addresses:
-        if _refused(ipaddress.ip_address(address.split("%")[0])):
-            raise ValidationError(
-                {
-                    "url": _(
-                        "The host %(host)s is a loopback, private, link-local or other "
-                        "internal address (%(address)s); webhooks go to public addresses only."
-                    )
-                    % {"host": parts.hostname, "address": address}
-                }
-            )
-    chosen = addresses[0]
-    literal = f"[{chosen}]" if ":" in chosen else chosen
-    netloc = f"{literal}:{parts.port}" if parts.port else literal
-    return urlunsplit(parts._replace(netloc=netloc)), parts.hostname
+
+    def bracketed(name: str) -> str:
+        return f"[{name}]" if ":" in name else name
+
+    port_part = f":{parts.port}" if parts.port else ""
+    target = urlunsplit(parts._replace(netloc=bracketed(addresses[0]) + port_part))
+    return Receiver(target=target, host_header=bracketed(host) + port_part, sni_host=host)
 
 
 def _check_events(events) -> list[str]:
@@ -155,6 +186,16 @@ def _check_events(events) -> list[str]:
 
 
 # --- subscriptions ------------------------------------------------------------------------------
+
+
+def _audited(subscription: WebhookSubscription) -> dict:
+    """A subscription as the audit log keeps it: the URL without its query or fragment, which
+    may hold a token (the log is read by the client's people too)."""
+    fields = snapshot(subscription, SUBSCRIPTION_FIELDS)
+    parts = urlsplit(fields["url"])
+    hidden = "?…" if parts.query or parts.fragment else ""
+    fields["url"] = urlunsplit(parts._replace(query="", fragment="")) + hidden
+    return fields
 
 
 @transaction.atomic
@@ -189,7 +230,7 @@ def webhook_create(
         obj=subscription,
         consultancy=consultancy,
         client=client,
-        after=snapshot(subscription, SUBSCRIPTION_FIELDS),
+        after=_audited(subscription),
     )
     return subscription, secret
 
@@ -198,8 +239,13 @@ def webhook_create(
 def webhook_update(
     *, subscription: WebhookSubscription, actor: Principal | None, **fields
 ) -> WebhookSubscription:
-    """Change a subscription's URL, events, description or active flag."""
-    before = snapshot(subscription, SUBSCRIPTION_FIELDS)
+    """Change a subscription's URL, events, description or active flag. The consultancy and the
+    client it is narrowed to are fixed when it is made: who may see it and its deliveries
+    follows from them."""
+    unknown = set(fields) - UPDATABLE_FIELDS
+    if unknown:
+        raise TypeError(f"Not changeable on a webhook: {sorted(unknown)}")
+    before = _audited(subscription)
     if "url" in fields:
         receiver_address(fields["url"])
     if "events" in fields:
@@ -208,7 +254,7 @@ def webhook_update(
         setattr(subscription, name, value)
     subscription.full_clean()
     subscription.save()
-    old, new = changed(before, snapshot(subscription, SUBSCRIPTION_FIELDS))
+    old, new = changed(before, _audited(subscription))
     if new:
         audit_record(
             actor=actor,
@@ -231,7 +277,7 @@ def webhook_delete(*, subscription: WebhookSubscription, actor: Principal | None
         obj=subscription,
         consultancy=subscription.consultancy,
         client=subscription.client,
-        before=snapshot(subscription, SUBSCRIPTION_FIELDS),
+        before=_audited(subscription),
     )
     subscription.delete()
 
@@ -296,6 +342,7 @@ def webhook_emit(*, events: list[WebhookEvent]) -> int:
                 event_type=event.type,
                 body=body,
                 next_attempt_at=now,
+                queued_at=now,
             )
             for subscription in matching
         ]
@@ -307,9 +354,11 @@ def webhook_emit(*, events: list[WebhookEvent]) -> int:
 
 
 def _send_after_commit(delivery_ids, countdown: float | None = None) -> None:
-    """Hand the deliveries to the sender once the transaction commits. A broker that cannot be
-    reached leaves them to the sweeper. In embedded mode (no broker) they are sent once, from a
-    thread of this process, so that a slow receiver does not hold up the request."""
+    """Hand the deliveries to the sender once the transaction commits. In embedded mode (no
+    broker) they are sent once, from a thread of this process, so that a slow receiver does not
+    hold up the request. A broker that cannot be reached leaves them, all of them, to the
+    sweeper: the first refusal stops the hand-over, so an outage costs one try, not one per
+    delivery."""
 
     def send():
         if settings.CELERY_TASK_ALWAYS_EAGER:
@@ -319,11 +368,15 @@ def _send_after_commit(delivery_ids, countdown: float | None = None) -> None:
             return
         for delivery_id in delivery_ids:
             try:
-                current_app.send_task(SEND_TASK, args=[str(delivery_id)], countdown=countdown)
+                current_app.send_task(
+                    SEND_TASK, args=[str(delivery_id)], countdown=countdown, retry=False
+                )
             except Exception:
                 logger.warning(
-                    "Could not hand over webhook delivery %s; the sweeper will.", delivery_id
+                    "Could not hand over webhook deliveries (%d); the sweeper will.",
+                    len(delivery_ids),
                 )
+                return
 
     transaction.on_commit(send)
 
@@ -369,55 +422,84 @@ class _Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _post(delivery: WebhookDelivery) -> _Outcome:
+def _clean(text: str) -> str:
+    """Text as the log can store it (PostgreSQL refuses NUL), cut to size."""
+    return text.replace("\x00", "")[:EXCERPT]
+
+
+def _post(delivery: WebhookDelivery, deadline: float) -> _Outcome:
+    """POST the delivery to its checked address, within ``deadline`` seconds in all: a receiver
+    that trickles its answer is cut off (httpx's own timeouts are per read)."""
     subscription = delivery.subscription
     started = time.monotonic()
     outcome = _Outcome()
+    http = httpx.Client(
+        timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
+    )
+    watchdog = threading.Timer(deadline, http.close)
+    watchdog.daemon = True
     try:
-        target, host = receiver_address(subscription.url)
+        receiver = receiver_address(subscription.url)
         body = delivery.body.encode()
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Waypoint-Webhooks/1",
-            "Host": urlsplit(subscription.url).netloc.rsplit("@", 1)[-1],
+            "Host": receiver.host_header,
             "Waypoint-Event": delivery.event_type,
             "Waypoint-Delivery": str(delivery.pk),
             "Waypoint-Signature": signature(subscription.secret, int(time.time()), body),
         }
-        with (
-            httpx.Client(
-                timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
-            ) as http,
-            http.stream(
-                "POST", target, content=body, headers=headers, extensions={"sni_hostname": host}
-            ) as response,
-        ):
+        watchdog.start()
+        with http.stream(
+            "POST",
+            receiver.target,
+            content=body,
+            headers=headers,
+            extensions={"sni_hostname": receiver.sni_host},
+        ) as response:
             outcome.status_code = response.status_code
             received = b""
             for chunk in response.iter_bytes():
                 received += chunk
-                if len(received) >= EXCERPT * 4:
+                if len(received) >= EXCERPT * 4 or time.monotonic() - started > deadline:
                     break
-            outcome.excerpt = received.decode("utf-8", "replace")[:EXCERPT]
+            outcome.excerpt = _clean(received.decode("utf-8", "replace"))
     except ValidationError as exc:
-        outcome.error = " ".join(exc.messages)[:EXCERPT]
-    except httpx.HTTPError as exc:
-        outcome.error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
+        outcome.error = _clean(" ".join(exc.messages))
+    except Exception as exc:  # anything the receiver or the network did: a failed attempt
+        if time.monotonic() - started >= deadline:
+            outcome.error = _clean(f"Deadline: no complete answer within {deadline:g} s")
+        else:
+            outcome.error = _clean(f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, DatabaseError):
+            raise
+    finally:
+        watchdog.cancel()
+        http.close()
     outcome.duration_ms = int((time.monotonic() - started) * 1000)
     return outcome
 
 
+def _deadline() -> float:
+    """The longest one POST may take, start to end."""
+    return 2 * settings.WEBHOOK_TIMEOUT_SECONDS
+
+
 def webhook_send(*, delivery_id, retry: bool = True) -> WebhookAttempt | None:
     """POST one due delivery and log the attempt. The delivery is claimed first, so two senders
-    never post it at once; a finished one, or one not yet due, is left alone (None). A failure
-    is retried after ``retry_delay`` until ``WEBHOOK_MAX_ATTEMPTS``, then the delivery fails;
-    with ``retry=False`` (no worker to retry it) it fails at once."""
+    never post it at once; a finished one, one not yet due, or one claimed by another sender is
+    left alone (None). A failure is retried after ``retry_delay`` until ``WEBHOOK_MAX_ATTEMPTS``,
+    then the delivery fails; with ``retry=False`` (no worker to retry it) it fails at once."""
     now = timezone.now()
+    deadline = _deadline()
+    # The claim outlasts any POST, and its time is the claim's token: the outcome is written
+    # only while the claim is still this sender's.
+    token = now + timedelta(seconds=4 * deadline + 60)
     claimed = (
         WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + CLAIM_FOR)
+        .update(claimed_until=token)
     )
     if not claimed:
         return None
@@ -425,7 +507,25 @@ def webhook_send(*, delivery_id, retry: bool = True) -> WebhookAttempt | None:
     if not delivery.subscription.is_active:
         outcome = _Outcome(error=_("The webhook is paused."))
     else:
-        outcome = _post(delivery)
+        outcome = _post(delivery, deadline)
+    tries = delivery.tries + 1
+    fields = {"tries": tries, "last_status_code": outcome.status_code, "claimed_until": None}
+    delay = None
+    if outcome.ok:
+        fields.update(status=WebhookDelivery.Status.SUCCEEDED, delivered_at=timezone.now())
+        fields["next_attempt_at"] = None
+    elif (
+        not retry  # embedded mode, or a ping: nothing will try it again by itself
+        or tries >= settings.WEBHOOK_MAX_ATTEMPTS
+        or delivery.event_type == PING_EVENT
+        or not delivery.subscription.is_active
+    ):
+        fields.update(status=WebhookDelivery.Status.FAILED, next_attempt_at=None)
+    else:
+        delay = retry_delay(tries)
+        fields["next_attempt_at"] = timezone.now() + timedelta(seconds=delay)
+        if delay <= COUNTDOWN_LIMIT:  # on the broker; the sweeper leaves it alone till then
+            fields["queued_at"] = fields["next_attempt_at"]
     with transaction.atomic():
         attempt = WebhookAttempt.objects.create(
             delivery=delivery,
@@ -434,54 +534,30 @@ def webhook_send(*, delivery_id, retry: bool = True) -> WebhookAttempt | None:
             error=outcome.error,
             response_excerpt=outcome.excerpt,
         )
-        delivery.tries += 1
-        delivery.last_status_code = outcome.status_code
-        delivery.claimed_until = None
-        delay = None
-        if outcome.ok:
-            delivery.status, delivery.delivered_at = (
-                WebhookDelivery.Status.SUCCEEDED,
-                timezone.now(),
-            )
-            delivery.next_attempt_at = None
-        elif (
-            not retry  # embedded mode, or a ping: nothing will try it again by itself
-            or delivery.tries >= settings.WEBHOOK_MAX_ATTEMPTS
-            or delivery.event_type == PING_EVENT
-            or not delivery.subscription.is_active
-        ):
-            delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
-        else:
-            delay = retry_delay(delivery.tries)
-            delivery.next_attempt_at = timezone.now() + timedelta(seconds=delay)
-        delivery.save(
-            update_fields=[
-                "tries",
-                "last_status_code",
-                "claimed_until",
-                "status",
-                "delivered_at",
-                "next_attempt_at",
-            ]
+        still_ours = WebhookDelivery.objects.filter(pk=delivery.pk, claimed_until=token).update(
+            **fields
         )
-        if delay is not None and delay <= COUNTDOWN_LIMIT:
+        if still_ours and delay is not None and delay <= COUNTDOWN_LIMIT:
             _send_after_commit([delivery.pk], countdown=delay)
     return attempt
 
 
 def webhooks_sweep(*, now=None) -> int:
-    """Hand every due pending delivery to the sender: those whose first send was lost (a broker
+    """Hand due pending deliveries to the sender: those whose first hand-over was lost (a broker
     outage), whose retry is further off than the broker should hold a message, or whose sender
-    died. Returns how many."""
+    died. One handed over in the last ``SWEEP_LEASE`` is left alone, so a backlog is not sent
+    again every minute. Returns how many."""
     now = now or timezone.now()
-    due = list(
-        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:SWEEP_LIMIT]
-    )
     with transaction.atomic():
+        due = list(
+            WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - SWEEP_LEASE))
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:SWEEP_LIMIT]
+        )
+        WebhookDelivery.objects.filter(pk__in=due).update(queued_at=now)
         _send_after_commit(due)
     return len(due)
 
@@ -489,23 +565,42 @@ def webhooks_sweep(*, now=None) -> int:
 @transaction.atomic
 def webhook_redeliver(*, deliveries, actor: Principal | None) -> int:
     """Queue deliveries again (failed or delivered), under the same delivery id, with a fresh
-    set of tries. Returns how many."""
-    ids = [delivery.pk for delivery in deliveries]
-    count = WebhookDelivery.objects.filter(pk__in=ids).update(
+    set of tries. One being sent right now is left to finish. Returns how many."""
+    now = timezone.now()
+    ids = list(
+        WebhookDelivery.objects.filter(pk__in=[delivery.pk for delivery in deliveries])
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .values_list("pk", flat=True)
+    )
+    WebhookDelivery.objects.filter(pk__in=ids).update(
         status=WebhookDelivery.Status.PENDING,
         tries=0,
-        next_attempt_at=timezone.now(),
+        next_attempt_at=now,
+        queued_at=now,
         claimed_until=None,
     )
     for delivery in deliveries:
-        audit_record(
-            actor=actor,
-            action="webhook.redelivered",
-            obj=delivery,
-            consultancy=delivery.subscription.consultancy,
-            client=delivery.client,
-        )
+        if delivery.pk in ids:
+            audit_record(
+                actor=actor,
+                action="webhook.redelivered",
+                obj=delivery,
+                consultancy=delivery.subscription.consultancy,
+                client=delivery.client,
+            )
     _send_after_commit(ids)
+    return len(ids)
+
+
+def webhook_deliveries_purge(*, older_than: timedelta = DELIVERY_KEEP) -> int:
+    """Drop finished deliveries (and their attempts) older than ``older_than``; pending ones
+    stay whatever their age. Returns how many."""
+    cutoff = timezone.now() - older_than
+    count, _by_model = (
+        WebhookDelivery.objects.exclude(status=WebhookDelivery.Status.PENDING)
+        .filter(created_at__lt=cutoff)
+        .delete()
+    )
     return count
 
 
@@ -514,7 +609,7 @@ def webhook_ping(*, subscription: WebhookSubscription, actor: Principal | None) 
     delivery with its attempt."""
     now = timezone.now()
     event_uuid = uuid.uuid4()
-    data = {"webhook": str(subscription.pk), "requested_by": actor_label(actor)}
+    data = {"webhook": str(subscription.pk)}
     delivery = WebhookDelivery.objects.create(
         subscription=subscription,
         client=subscription.client,
@@ -522,6 +617,7 @@ def webhook_ping(*, subscription: WebhookSubscription, actor: Principal | None) 
         event_type=PING_EVENT,
         body=_body(PING_EVENT, event_uuid, subscription.client_id, data, now),
         next_attempt_at=now,
+        queued_at=now,
     )
     webhook_send(delivery_id=delivery.pk, retry=False)
     delivery.refresh_from_db()

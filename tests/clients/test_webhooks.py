@@ -3,6 +3,7 @@ real HTTP receiver on loopback — signed, retried under the same id, bounded, l
 once per cause and never for a cause that rolled back."""
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,9 +15,11 @@ from clients.services.webhooks import (
     WebhookEvent,
     retry_delay,
     webhook_create,
+    webhook_deliveries_purge,
     webhook_emit,
     webhook_redeliver,
     webhook_send,
+    webhooks_sweep,
 )
 from diagnostics.models import DiagnosticTemplate
 from diagnostics.services import run_answers_save, run_score, run_start, run_submit
@@ -284,3 +287,115 @@ def test_retry_delays_grow_threefold_with_jitter(settings):
         assert 0.8 * nominal <= delay <= 1.2 * nominal
     # Eight tries (seven waits) span about a day at most: 60 s * (3^7 - 1) / 2 * 1.2.
     assert sum(delays) <= 1.2 * 60 * (3**7 - 1) / 2
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_deadline(receiver, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5  # each read; the whole POST gets twice that
+    receiver.answers = ["trickle"]
+    client = ClientFactory()
+    subscribe(client, receiver.url)
+    delivery = emit_one(client)
+
+    attempt = webhook_send(delivery_id=delivery.pk)
+
+    assert attempt.error.startswith("Deadline")
+    assert 900 <= attempt.duration_ms < 2500
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.tries, delivery.claimed_until) == ("pending", 1, None)
+
+
+def test_a_binary_answer_is_logged_without_its_nul_bytes(receiver):
+    receiver.answers = ["nul"]
+    client = ClientFactory()
+    subscribe(client, receiver.url)
+    delivery = emit_one(client)
+
+    attempt = webhook_send(delivery_id=delivery.pk)
+
+    assert attempt.status_code == 200
+    assert "\x00" not in attempt.response_excerpt
+    assert attempt.response_excerpt.startswith("\ufffdPNG")
+
+
+def test_the_sweeper_does_not_hand_over_the_same_delivery_twice_in_a_row(
+    receiver, django_capture_on_commit_callbacks
+):
+    client = ClientFactory()
+    subscribe(client, receiver.url)
+    delivery = emit_one(client)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(queued_at=None)  # its send was lost
+
+    with django_capture_on_commit_callbacks():
+        first = webhooks_sweep()
+        second = webhooks_sweep()
+
+    assert (first, second) == (1, 0)
+
+
+def test_redeliver_leaves_a_delivery_being_sent_alone(receiver):
+    client = ClientFactory()
+    subscribe(client, receiver.url)
+    delivery = emit_one(client)
+    in_flight = timezone.now() + timedelta(seconds=30)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status="failed", claimed_until=in_flight)
+
+    count = webhook_redeliver(deliveries=[delivery], actor=None)
+
+    delivery.refresh_from_db()
+    assert (count, delivery.status) == (0, "failed")
+
+
+def test_an_outcome_is_not_written_over_a_claim_that_passed_to_another_sender(receiver):
+    client = ClientFactory()
+    subscribe(client, receiver.url)
+    delivery = emit_one(client)
+    # Another sender took the delivery over while this one posted (its claim ran out).
+    original = WebhookDelivery.objects.filter
+
+    def taken_over(*args, **kwargs):
+        rows = original(*args, **kwargs)
+        if kwargs.get("claimed_until") is not None:
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                claimed_until=timezone.now() + timedelta(minutes=9)
+            )
+        return rows
+
+    WebhookDelivery.objects.filter = taken_over
+    try:
+        attempt = webhook_send(delivery_id=delivery.pk)
+    finally:
+        WebhookDelivery.objects.filter = original
+
+    delivery.refresh_from_db()
+    assert attempt.status_code == 200  # the attempt is logged...
+    assert (delivery.status, delivery.tries) == ("pending", 0)  # ...its outcome is the other's
+
+
+def test_finished_deliveries_are_purged_after_30_days_and_pending_ones_kept():
+    client = ClientFactory()
+    subscription, _ = subscribe(client, "http://127.0.0.1:9/x")
+    old = timezone.now() - timedelta(days=31)
+    rows = [
+        WebhookDelivery.objects.create(
+            subscription=subscription,
+            event_id=uuid.uuid4(),
+            event_type="ping",
+            body="{}",
+            status=status,
+            created_at=created_at,
+        )
+        for status, created_at in [
+            ("succeeded", old),
+            ("failed", old),
+            ("pending", old),
+            ("failed", timezone.now()),
+        ]
+    ]
+
+    purged = webhook_deliveries_purge()
+
+    left = set(
+        WebhookDelivery.objects.filter(subscription=subscription).values_list("pk", flat=True)
+    )
+    assert purged == 2
+    assert left == {rows[2].pk, rows[3].pk}

@@ -114,6 +114,11 @@ def test_a_client_key_makes_webhooks_for_its_own_client_only(world):
         ("ftp://127.0.0.1/hook", "must start with"),
         ("http://user:pw@127.0.0.1/hook", "user name or password"),
         ("http://no-such-host.invalid/hook", "cannot be found"),
+        ("http://bücher.invalid/hook", "cannot be found"),  # an IDN: looked up by its A-label
+        ("http://[64:ff9b::a00:5]/", "internal address"),  # NAT64 to 10.0.0.5
+        ("http://[2002:a00:5::1]/", "internal address"),  # 6to4 of 10.0.0.5
+        ("http://[::ffff:0:a00:5]/", "internal address"),  # IPv4-translated
+        ("http://[::1/", "valid URL"),
     ],
 )
 def test_a_refused_receiver_is_a_400_naming_the_url(world, url, why):
@@ -210,3 +215,34 @@ def test_a_ping_nobody_answers_fails_at_once(world):
     body = response.json()
     assert (body["status"], body["tries"]) == ("failed", 1)
     assert body["attempts"][0]["error"].startswith("ConnectError")
+
+
+def test_a_client_key_cannot_widen_its_webhook_by_patching_the_client(world):
+    hook = world.webhooks["a1"]
+
+    response = world.api("client_key_write").patch(
+        f"{LIST}{hook.pk}/", {"client": None, "description": "mine"}
+    )
+
+    hook.refresh_from_db()
+    assert response.status_code == 200
+    assert (hook.client, hook.description) == (world.a1, "mine")  # the client is fixed
+
+
+def test_the_refusal_does_not_say_which_internal_address_a_name_has(world, settings):
+    settings.WEBHOOK_ALLOWED_NETWORKS = []
+
+    response = world.api("owner").post(
+        LIST, {"url": "http://localhost:9/x", "events": ["diagnostic.scored"]}
+    )
+
+    message = response.json()["errors"][0]["message"]
+    assert "localhost" in message
+    assert "127.0.0.1" not in message
+
+
+def test_a_403_on_webhooks_is_explained_in_japanese(world):
+    response = world.api("viewer").get(LIST, HTTP_ACCEPT_LANGUAGE="ja")
+
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith("Webhook は")

@@ -20,7 +20,9 @@ class Received:
 
 @dataclass
 class Receiver:
-    answers: list[int] = field(default_factory=list)  # status codes to answer, in turn
+    # Status codes to answer, in turn; or "trickle" (headers sent slowly, one line at a time,
+    # for ever), or "nul" (200 with a binary body holding NUL bytes).
+    answers: list = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
@@ -47,7 +49,20 @@ def start_receiver(answers=()) -> Receiver:
             body = self.rfile.read(length)
             receiver.received.append(Received(self.path, dict(self.headers.items()), body))
             status = receiver.answers.pop(0) if receiver.answers else 200
-            reply = b'{"ok": true}' if status < 300 else b"receiver says no"
+            if status == "trickle":
+                self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                for n in range(100):
+                    time.sleep(0.2)
+                    try:
+                        self.wfile.write(f"X-Slow-{n}: 1\r\n".encode())
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                return
+            if status == "nul":
+                status, reply = 200, b"\x89PNG\x00\x00binary"
+            else:
+                reply = b'{"ok": true}' if status < 300 else b"receiver says no"
             self.send_response(status)
             if 300 <= status < 400:
                 self.send_header("Location", "http://127.0.0.1:9/elsewhere")
