@@ -84,14 +84,27 @@ PARTICULAR = {
 }
 
 
+HEADERS = {
+    401: {"WWW-Authenticate": "`Api-Key`: the scheme to authenticate with."},
+    429: {"Retry-After": "Seconds to wait before trying again."},
+}
+
+
+def _header(description: str) -> dict:
+    return {"description": description, "schema": {"type": "string"}}
+
+
 def _problem_response(code: int, description: str) -> dict:
     schema = "ValidationProblem" if code == 400 else "Problem"
-    return {
+    response = {
         "description": description,
         "content": {
             "application/problem+json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
         },
     }
+    if code in HEADERS:
+        response["headers"] = {name: _header(text) for name, text in HEADERS[code].items()}
+    return response
 
 
 # Request components that refuse fields they do not name (the schema says additionalProperties:
@@ -127,4 +140,13 @@ def problem_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             for code, description in sorted(codes.items()):
                 responses.setdefault(str(code), _problem_response(code, description))
+            if "202" in responses and path.endswith("/recompute/"):
+                responses["202"]["headers"] = {"Location": _header("The job's address.")}
+            if method == "post" and path.endswith("/measurements/bulk/"):
+                responses["200"]["headers"] = {
+                    "Idempotent-Replayed": _header(
+                        "`true` when this is the stored answer to an earlier request with the "
+                        "same Idempotency-Key (nothing was written again)."
+                    )
+                }
     return result

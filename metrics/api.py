@@ -103,7 +103,15 @@ class MeasurementViewSet(mixins.ListModelMixin, ClientScopedViewSet):
     @extend_schema(
         request=MeasurementBulkSerializer,
         responses={200: UpsertResultSerializer},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                {"type": "string", "maxLength": MAX_KEY_LENGTH},
+                OpenApiParameter.HEADER,
+                description="A new UUID for each batch; the same one when retrying that batch. "
+                "A retry gets the first answer, with `Idempotent-Replayed: true`.",
+            )
+        ],
     )
     @action(detail=False, methods=["post"], url_path="bulk")
     def bulk(self, request, *args, **kwargs):
@@ -119,7 +127,7 @@ class MeasurementViewSet(mixins.ListModelMixin, ClientScopedViewSet):
                 {"Idempotency-Key": [_("At most %(n)d characters.") % {"n": MAX_KEY_LENGTH}]}
             )
         try:
-            status_code, body = services.measurements_bulk_upsert(
+            answer = services.measurements_bulk_upsert(
                 client=self.client,
                 rows=rows,
                 actor=self.principal,
@@ -134,7 +142,9 @@ class MeasurementViewSet(mixins.ListModelMixin, ClientScopedViewSet):
             raise UnprocessableEntity(
                 _("This Idempotency-Key was used for a different request.")
             ) from exc
-        return Response(body, status=status_code)
+        # Says that this is the stored answer to an earlier request with the same key.
+        headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+        return Response(answer.body, status=answer.status, headers=headers)
 
 
 def _request_hash(request) -> str:

@@ -112,7 +112,9 @@ def clean_rows(
 
         period = None
         raw_period = row.get("period")
-        if isinstance(raw_period, (datetime, date)):
+        if raw_period in (None, ""):
+            errors.append(RowError(index, "period", "is required"))
+        elif isinstance(raw_period, (datetime, date)):
             errors.append(
                 RowError(index, "period", "is a date cell; write the period as text, e.g. 2026-09")
             )

@@ -46,7 +46,9 @@ class MeasurementSerializer(serializers.Serializer):
 
 @closed_request  # a misspelt field in a row would lose a value: rows name only these fields
 class MeasurementRowSerializer(serializers.Serializer):
-    """For the schema only: the bulk endpoint validates rows in plain Python (metrics.ingest)."""
+    """One measurement: a metric's value for a period. No other field is accepted."""
+
+    # For the schema only: the bulk endpoint validates rows in plain Python (metrics.ingest).
 
     metric = serializers.CharField()
     period = serializers.RegexField(

@@ -113,7 +113,11 @@ class ScorecardViewSet(_ResultViewSet):
 
     job_kind = SCORECARD_KIND
 
-    @extend_schema(parameters=[PERIOD], responses=ScorecardSerializer)
+    @extend_schema(
+        operation_id="clients_scorecard_retrieve",
+        parameters=[PERIOD],
+        responses=ScorecardSerializer,
+    )
     def list(self, request, *args, **kwargs):
         period = _month(self.client, request.query_params.get("period"))
         snapshot = scorecard_for(client=self.client, period=period)
@@ -145,6 +149,7 @@ class BottleneckViewSet(_ResultViewSet):
     job_kind = BOTTLENECKS_KIND
 
     @extend_schema(
+        operation_id="clients_bottlenecks_retrieve",
         parameters=[
             PERIOD,
             OpenApiParameter("funnel", str, description="A funnel's key. Default: the first."),

@@ -1,4 +1,5 @@
-"""Internal events of the plans app, for hooks such as webhooks (the API issue hangs them here).
+"""Internal events of the plans app, for code in this process (webhooks do not hang here: the
+recompute writes their events to the outbox in its own transaction, ``webhook_emit``).
 
 Each is sent once the transaction that stored the result has committed.
 

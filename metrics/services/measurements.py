@@ -21,7 +21,7 @@ from clients.models import Client
 from clients.principals import Principal
 from clients.services.audit import audit_record
 from clients.services.dirty_marks import clients_mark_dirty
-from clients.services.idempotency import idempotent_call
+from clients.services.idempotency import Answer, idempotent_call
 from metrics.ingest import CleanRow, clean_rows
 from metrics.models import Measurement, MeasurementHistory
 from metrics.periods import Granularity, Period
@@ -237,11 +237,12 @@ def measurements_bulk_upsert(
     actor: Principal,
     idempotency_key: str = "",
     request_hash: str = "",
-) -> tuple[int, dict]:
+) -> Answer:
     """The API's batch: ``measurements_upsert`` of at most ``MAX_BATCH_ROWS`` rows, made once
     per ``idempotency_key`` (a retry with the same key and request gets the first response; the
     key is claimed in the batch's transaction, so a refused batch does not use it up). Returns
-    (HTTP status, body). Raises ``BatchTooLarge``, ``RowsInvalid`` or ``IdempotencyMismatch``."""
+    (HTTP status, body, replayed). Raises ``BatchTooLarge``, ``RowsInvalid`` or
+    ``IdempotencyMismatch``."""
     if len(rows) > MAX_BATCH_ROWS:
         raise BatchTooLarge(len(rows))
     return idempotent_call(

@@ -55,3 +55,17 @@ def test_a_source_with_control_characters_is_a_bad_row():
         )
 
     assert [(e.row, e.field) for e in raised.value.errors] == [(0, "source")]
+
+
+@pytest.mark.parametrize(
+    "row", [{"metric": "leads", "value": 1}, {"metric": "leads", "period": "", "value": 1}]
+)
+def test_a_row_without_a_period_says_the_period_is_required(row):
+    catalogue = {"leads": MetricRef(id=1, derived=False)}
+
+    with pytest.raises(RowsInvalid) as caught:
+        clean_rows([row], catalogue)
+
+    assert [(e.row, e.field, e.message) for e in caught.value.errors] == [
+        (0, "period", "is required")
+    ]

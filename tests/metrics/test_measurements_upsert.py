@@ -196,6 +196,8 @@ def test_an_idempotent_retry_replays_the_first_response(world):
 
     assert first.json() == retry.json() == {"created": 1, "updated": 0, "unchanged": 0}
     assert values(world.a1)[("leads", "2026-11")] == Decimal(10)
+    # The retry says it is the stored answer; the first does not.
+    assert ("Idempotent-Replayed" in first, retry.get("Idempotent-Replayed")) == (False, "true")
 
 
 def test_the_same_idempotency_key_with_another_body_is_422(world):
