@@ -67,7 +67,7 @@ class WebhookForm(forms.ModelForm):
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(ConsultancyScopedAdmin):
     form = WebhookForm
-    list_display = ["url", "consultancy", "client", "events_shown", "is_active", "created_at"]
+    list_display = ["url_shown", "consultancy", "client", "events_shown", "is_active", "created_at"]
     list_filter = ["is_active"]
     list_select_related = ["consultancy", "client"]
     search_fields = ["url", "description"]
@@ -84,6 +84,10 @@ class WebhookSubscriptionAdmin(ConsultancyScopedAdmin):
         if db_field.name == "client" and not request.user.is_superuser:
             field.queryset = clients_with_action(principal_of(request), Action.MANAGE_CLIENTS)
         return field
+
+    @admin.display(description=_("URL"), ordering="url")
+    def url_shown(self, obj):
+        return obj.url_shown
 
     @admin.display(description=_("events"))
     def events_shown(self, obj):
@@ -198,7 +202,7 @@ class WebhookDeliveryAdmin(ConsultancyScopedAdmin):
 
     @admin.display(description=_("webhook"), ordering="subscription__url")
     def receiver(self, obj):
-        return obj.subscription.url
+        return obj.subscription.url_shown
 
     @admin.display(description=_("status"), ordering="status")
     def status_shown(self, obj):

@@ -5,7 +5,7 @@ import uuid
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -124,7 +124,21 @@ class WebhookViewSet(
             return clients_visible_to(self.principal)
         return clients_with_action(self.principal, Action.MANAGE_CLIENTS)
 
-    @extend_schema(request=WebhookCreateSerializer, responses={201: WebhookCreatedSerializer})
+    @extend_schema(
+        request=WebhookCreateSerializer,
+        responses={201: WebhookCreatedSerializer},
+        examples=[
+            OpenApiExample(
+                "Milestones of every client",
+                request_only=True,
+                value={
+                    "url": "https://crm.example/hooks/waypoint",
+                    "events": ["milestone.achieved", "milestone.missed"],
+                    "description": "CRM",
+                },
+            )
+        ],
+    )
     def create(self, request, *args, **kwargs):
         key = self.principal.api_key
         if key is not None and key.client_id is not None:

@@ -27,6 +27,10 @@ AUDIT_ACTIONS = {
     "plan.created": _("plan created"),
     "plan.updated": _("plan changed"),
     "plan.deleted": _("plan deleted"),
+    "webhook.created": _("webhook added"),
+    "webhook.updated": _("webhook changed"),
+    "webhook.deleted": _("webhook removed"),
+    "webhook.redelivered": _("webhook delivery sent again"),
 }
 
 

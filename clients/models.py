@@ -8,6 +8,7 @@ import re
 import uuid
 import zoneinfo
 from decimal import Decimal
+from urllib.parse import urlsplit, urlunsplit
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -534,7 +535,15 @@ class WebhookSubscription(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return self.url[:100]
+        return self.url_shown[:100]
+
+    @property
+    def url_shown(self) -> str:
+        """The URL without its query or fragment, which may hold a token: what lists, audit
+        entries and titles show (the full URL is on the webhook's own page)."""
+        parts = urlsplit(self.url)
+        hidden = "?…" if parts.query or parts.fragment else ""
+        return urlunsplit(parts._replace(query="", fragment="")) + hidden
 
 
 class WebhookDelivery(models.Model):

@@ -5,6 +5,7 @@ import zoneinfo
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from clients.fields import RegexTextField, TextOnlyModelSerializer, URLTextField
 from clients.models import (
     AuditLogEntry,
     Client,
@@ -18,13 +19,13 @@ from clients.services.tenants import CLIENT_FIELDS
 CLIENT_FIELDS = ["id", "consultancy", *CLIENT_FIELDS, "created_at", "updated_at"]
 
 
-class ClientSerializer(serializers.ModelSerializer):
+class ClientSerializer(TextOnlyModelSerializer):
     consultancy = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     # Said as an enum and a pattern, so the schema tells which values are accepted.
     timezone = serializers.ChoiceField(
         choices=sorted(zoneinfo.available_timezones()), required=False, help_text="IANA name"
     )
-    currency = serializers.RegexField(
+    currency = RegexTextField(
         r"^[A-Z]{3}$",
         required=False,
         help_text="ISO 4217, e.g. JPY",
@@ -78,7 +79,7 @@ class AuditLogEntrySerializer(serializers.ModelSerializer):
         ]
 
 
-class WebhookSerializer(serializers.ModelSerializer):
+class WebhookSerializer(TextOnlyModelSerializer):
     client = serializers.PrimaryKeyRelatedField(
         queryset=Client.objects.none(),
         required=False,
@@ -90,7 +91,7 @@ class WebhookSerializer(serializers.ModelSerializer):
         min_length=1,
         help_text="The events to receive.",
     )
-    url = serializers.URLField(
+    url = URLTextField(
         max_length=2000, help_text="Where deliveries are POSTed: http(s), a public address."
     )
 

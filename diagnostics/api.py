@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from clients.fields import TextField
 from clients.principals import Action, Principal
 from clients.problems import Conflict
 from clients.viewsets import ClientScopedViewSet
@@ -101,7 +102,7 @@ class DiagnosticTemplateViewSet(viewsets.GenericViewSet):
 
 
 class StartSerializer(serializers.Serializer):
-    template = serializers.CharField(help_text="A template's key, e.g. strategy-quick-check.")
+    template = TextField(help_text="A template's key, e.g. strategy-quick-check.")
 
 
 class AnswersSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -103,6 +103,24 @@ class MeasurementViewSet(mixins.ListModelMixin, ClientScopedViewSet):
     @extend_schema(
         request=MeasurementBulkSerializer,
         responses={200: UpsertResultSerializer},
+        examples=[
+            OpenApiExample(
+                "A month of figures",
+                request_only=True,
+                value={
+                    "measurements": [
+                        {"metric": "visitors", "period": "2026-09", "value": 12000},
+                        {"metric": "leads", "period": "2026-09", "value": 1500, "source": "crm"},
+                        {"metric": "mrr", "period": "2026-09", "value": 2000000},
+                    ]
+                },
+            ),
+            OpenApiExample(
+                "Counts",
+                response_only=True,
+                value={"created": 2, "updated": 1, "unchanged": 0},
+            ),
+        ],
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",

@@ -1,15 +1,17 @@
 """Shapes of metrics and measurements in the API."""
 
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from clients.fields import TextOnlyModelSerializer
 from clients.schema import closed_request
 from clients.serializers import ConsultancyChoiceMixin
+from metrics.ingest import NUMBER_PATTERN
 from metrics.models import Metric
 from metrics.periods import PERIOD_PATTERN
 
 
-class MetricSerializer(serializers.ModelSerializer):
+class MetricSerializer(TextOnlyModelSerializer):
     consultancy = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True, help_text="null for a built-in metric"
     )
@@ -44,6 +46,20 @@ class MeasurementSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "number"},
+            {"type": "string", "pattern": rf"^\s*{NUMBER_PATTERN}\s*$"},
+        ],
+        "description": "A JSON number, or a numeric string; read as an exact decimal (at most "
+        "14 digits before the point and 6 after).",
+    }
+)
+class NumberInputField(serializers.FloatField):
+    """A value people send: a number or a numeric string (for the schema only)."""
+
+
 @closed_request  # a misspelt field in a row would lose a value: rows name only these fields
 class MeasurementRowSerializer(serializers.Serializer):
     """One measurement: a metric's value for a period. No other field is accepted."""
@@ -54,8 +70,13 @@ class MeasurementRowSerializer(serializers.Serializer):
     period = serializers.RegexField(
         PERIOD_PATTERN, help_text="2026-09-15, 2026-W38, 2026-09, 2026-Q3 or 2026"
     )
-    value = serializers.DecimalField(max_digits=20, decimal_places=6, coerce_to_string=False)
-    source = serializers.CharField(required=False)
+    value = NumberInputField()
+    source = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Where the figure came from, e.g. stripe.",
+    )
 
 
 class MeasurementBulkSerializer(serializers.Serializer):

@@ -4,12 +4,13 @@ from datetime import date
 
 from django.utils.translation import get_language_from_request
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from clients.fields import TextOnlyModelSerializer
 from clients.viewsets import ClientScopedViewSet
 from plans import services
 from plans.document import DocumentInvalid
@@ -19,7 +20,7 @@ from plans.schema import PlanDocumentSerializer
 from plans.selectors import plan_document, plan_with_document, plans_for_client
 
 
-class PlanSummarySerializer(serializers.ModelSerializer):
+class PlanSummarySerializer(TextOnlyModelSerializer):
     class Meta:
         model = Plan
         fields = ["id", "name", "vision", "starts_on", "ends_on", "status"]
@@ -72,7 +73,59 @@ class PlanViewSet(
     def retrieve(self, request, *args, **kwargs):
         return Response(plan_document(self.get_object()))
 
-    @extend_schema(request=PlanDocumentSerializer, responses={201: PlanDocumentSerializer})
+    @extend_schema(
+        request=PlanDocumentSerializer,
+        responses={201: PlanDocumentSerializer},
+        examples=[
+            OpenApiExample(
+                "A KGI with one driver, a milestone and a funnel",
+                request_only=True,
+                value={
+                    "name": "FY2026",
+                    "starts_on": "2026-01-01",
+                    "ends_on": "2026-12-31",
+                    "status": "active",
+                    "kpis": [
+                        {
+                            "key": "arr",
+                            "metric": "arr",
+                            "baseline": {"period": "2025-12", "value": 12000000},
+                            "must": 100000000,
+                            "stretch": 150000000,
+                            "target_period": "2026-12",
+                        },
+                        {
+                            "key": "mrr",
+                            "metric": "mrr",
+                            "parent": "arr",
+                            "baseline": {"period": "2025-12", "value": 1000000},
+                            "must": 8400000,
+                            "target_period": "2026-12",
+                        },
+                    ],
+                    "milestones": [
+                        {
+                            "key": "q1",
+                            "name": "Q1 foundation",
+                            "due": "2026-03-31",
+                            "kind": "state",
+                            "conditions": [{"metric": "mrr", "op": "gte", "value": 2000000}],
+                        }
+                    ],
+                    "funnels": [
+                        {
+                            "key": "acquisition",
+                            "name": "Acquisition",
+                            "stages": [
+                                {"name": "Visitors", "metric": "visitors"},
+                                {"name": "Leads", "metric": "leads", "target_conversion": 0.15},
+                            ],
+                        }
+                    ],
+                },
+            )
+        ],
+    )
     def create(self, request, *args, **kwargs):
         try:
             plan = services.plan_create(client=self.client, raw=request.data, actor=self.principal)

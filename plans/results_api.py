@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from clients.fields import RegexTextField
 from clients.models import Job
 from clients.principals import Principal
 from clients.selectors import clients_visible_to
@@ -55,7 +56,7 @@ def _month(client, raw) -> Period:
 
 
 class RecomputeSerializer(serializers.Serializer):
-    period = serializers.RegexField(
+    period = RegexTextField(
         MONTH_PATTERN,
         required=False,
         help_text="A month, e.g. 2026-09. Default: the latest closed.",

@@ -10,9 +10,8 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from metrics.models import GRANULARITY_CHOICES
+from metrics.serializers import NumberInputField
 from plans.models import KpiNode, Milestone, MilestoneCondition, Plan
-
-NUMBER = {"help_text": "A JSON number (a numeric string is accepted in requests)."}
 
 
 def _number(**kwargs):
@@ -21,7 +20,7 @@ def _number(**kwargs):
 
 class BaselineSerializer(serializers.Serializer):
     period = serializers.CharField(help_text="A period of the KPI's granularity, e.g. 2025-12.")
-    value = _number(**NUMBER)
+    value = NumberInputField()
 
 
 class PlanKpiSerializer(serializers.Serializer):
@@ -29,22 +28,39 @@ class PlanKpiSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The document's handle of the KPI (lower-case, _).")
     metric = serializers.CharField(help_text="A metric key of the catalogue.")
     parent = serializers.CharField(required=False, allow_null=True, help_text="A KPI's key.")
-    weight = _number(required=False, help_text="Default 1.")
+    weight = NumberInputField(required=False, allow_null=True, help_text="Default 1.")
     baseline = BaselineSerializer()
-    must = _number(help_text="The must-achieve target (必達) at target_period.")
-    stretch = _number(required=False, allow_null=True, help_text="The stretch target (挑戦).")
+    must = NumberInputField(help_text="The must-achieve target (必達) at target_period.")
+    stretch = NumberInputField(
+        required=False, allow_null=True, help_text="The stretch target (挑戦)."
+    )
     target_period = serializers.CharField(help_text="e.g. 2026-12")
-    granularity = serializers.ChoiceField(choices=GRANULARITY_CHOICES, required=False)
-    interpolation = serializers.ChoiceField(choices=KpiNode.Interpolation.choices, required=False)
+    granularity = serializers.ChoiceField(
+        choices=GRANULARITY_CHOICES, required=False, allow_null=True, help_text="Default month."
+    )
+    interpolation = serializers.ChoiceField(
+        choices=KpiNode.Interpolation.choices,
+        required=False,
+        allow_null=True,
+        help_text="Default linear.",
+    )
     formula = serializers.CharField(
-        required=False, allow_blank=True, help_text="Over the children's keys; empty: none."
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Over the children's keys; empty: the metric's own.",
     )
 
 
 class MilestoneConditionSerializer(serializers.Serializer):
     metric = serializers.CharField()
-    op = serializers.ChoiceField(choices=MilestoneCondition.Op.choices)
-    value = _number(**NUMBER)
+    op = serializers.ChoiceField(
+        choices=MilestoneCondition.Op.choices,
+        required=False,
+        allow_null=True,
+        help_text="Default gte.",
+    )
+    value = NumberInputField()
     cumulative = serializers.BooleanField(required=False)
 
 
@@ -53,15 +69,17 @@ class PlanMilestoneSerializer(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
     due = serializers.DateField()
-    kind = serializers.ChoiceField(choices=Milestone.Kind.choices)
+    kind = serializers.ChoiceField(
+        choices=Milestone.Kind.choices, required=False, allow_null=True, help_text="Default state."
+    )
     achieved_on = serializers.DateField(required=False, allow_null=True)
-    conditions = MilestoneConditionSerializer(many=True, required=False)
+    conditions = MilestoneConditionSerializer(many=True, required=False, allow_null=True)
 
 
 class FunnelStageSerializer(serializers.Serializer):
     name = serializers.CharField()
     metric = serializers.CharField()
-    target_conversion = _number(
+    target_conversion = NumberInputField(
         required=False, allow_null=True, help_text="From the stage before; none on the first."
     )
 
@@ -76,13 +94,16 @@ class PlanFunnelSerializer(serializers.Serializer):
 class PlanDocumentSerializer(serializers.Serializer):
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField()
-    vision = serializers.CharField(required=False, allow_blank=True)
+    vision = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
-    status = serializers.ChoiceField(choices=Plan.Status.choices, required=False)
-    kpis = PlanKpiSerializer(many=True)
-    milestones = PlanMilestoneSerializer(many=True, required=False)
-    funnels = PlanFunnelSerializer(many=True, required=False)
+    status = serializers.ChoiceField(
+        choices=Plan.Status.choices, required=False, allow_null=True, help_text="Default draft."
+    )
+    # Absent or null: none. (The request's lists are optional; a response always has them.)
+    kpis = PlanKpiSerializer(many=True, required=False, allow_null=True)
+    milestones = PlanMilestoneSerializer(many=True, required=False, allow_null=True)
+    funnels = PlanFunnelSerializer(many=True, required=False, allow_null=True)
 
 
 # --- scorecards ---------------------------------------------------------------------------------

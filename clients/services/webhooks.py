@@ -191,11 +191,7 @@ def _check_events(events) -> list[str]:
 def _audited(subscription: WebhookSubscription) -> dict:
     """A subscription as the audit log keeps it: the URL without its query or fragment, which
     may hold a token (the log is read by the client's people too)."""
-    fields = snapshot(subscription, SUBSCRIPTION_FIELDS)
-    parts = urlsplit(fields["url"])
-    hidden = "?…" if parts.query or parts.fragment else ""
-    fields["url"] = urlunsplit(parts._replace(query="", fragment="")) + hidden
-    return fields
+    return {**snapshot(subscription, SUBSCRIPTION_FIELDS), "url": subscription.url_shown}
 
 
 @transaction.atomic

@@ -208,3 +208,18 @@ def test_a_page_size_that_is_not_1_to_500_is_a_400(world, page_size):
 
     assert response.status_code == 400
     assert [e["field"] for e in response.json()["errors"]] == ["page_size"]
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        ("/api/v1/clients/", {"name": "N", "slug": 0}, "slug"),
+        ("/api/v1/clients/", {"name": 12, "slug": "n12"}, "name"),
+        ("/api/v1/webhooks/", {"url": 5, "events": ["diagnostic.scored"]}, "url"),
+    ],
+)
+def test_a_number_where_text_is_asked_for_is_a_400(world, url, body, field):
+    response = world.api("owner").post(url, body)
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == [field]
