@@ -25,19 +25,12 @@ from diagnostics.models import DiagnosticTemplate
 from diagnostics.services import run_answers_save, run_score, run_start, run_submit
 from plans.services import plan_create, scorecards_recompute
 from tests.clients.factories import ClientFactory
-from tests.clients.webhook_receiver import start_receiver, verify
+from tests.clients.webhook_receiver import verify
 from tests.plans.builders import measure, plan_document
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/webhooks/"
-
-
-@pytest.fixture
-def receiver():
-    receiver = start_receiver()
-    yield receiver
-    receiver.server.shutdown()
 
 
 def subscribe(client, url, events=("scorecard.computed",)):

@@ -4,19 +4,11 @@ the field, in the caller's language), the audit trail, and the test endpoint."""
 import pytest
 
 from clients.models import WebhookDelivery, WebhookSubscription
-from tests.clients.webhook_receiver import start_receiver
 from tests.tenancy import WEBHOOK_KINDS
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/webhooks/"
-
-
-@pytest.fixture
-def receiver():
-    receiver = start_receiver()
-    yield receiver
-    receiver.server.shutdown()
 
 
 def test_the_secret_is_shown_once_at_creation(world):
