@@ -1,0 +1,219 @@
+"""Planning backwards (逆算) on a stored plan: what a KPI's drivers would need, what a funnel
+needs, and what-if scenarios — the arithmetic of ``plans.arithmetic.planning`` fed with the
+plan's values for a month.
+
+A month's values are the scorecard's: each KPI's actual, and its must and stretch paths, for the
+month (computed here, not read from a stored snapshot, so a draft plan can be planned too). A
+KPI without an actual in the month (a month to come, or a gap) stands at its latest actual
+before it: planning asks what it takes from where the client stands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Prefetch
+
+from metrics.periods import Granularity, Period
+from metrics.selectors import client_today, metrics_for_client
+from plans.arithmetic import planning
+from plans.arithmetic.scorecard import tidy
+from plans.models import Funnel, KpiNode, Milestone, Plan
+from plans.services.recompute.compute import compute_months
+from plans.services.recompute.inputs import Inputs, inputs_of, measurement_rows
+
+BASES = ("actual", "must", "stretch")
+CONVERSIONS = ("target", "actual")
+
+
+class PlanningError(ValueError):
+    """A request planning cannot answer; ``field`` names what is at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+@dataclass(frozen=True)
+class MonthValues:
+    """A plan's values for a month: per KPI (actual, must, stretch); per funnel its stages'
+    (name, metric, target conversion, actual conversion, actual volume)."""
+
+    month: Period
+    kpis: dict[str, tuple[Decimal | None, Decimal | None, Decimal | None]]
+    funnels: dict[str, list[tuple]]
+
+
+def _loaded(plan: Plan) -> Plan:
+    return (
+        Plan.objects.select_related("client__consultancy")
+        .prefetch_related(
+            Prefetch("kpis", KpiNode.objects.order_by("position")),
+            Prefetch("milestones", Milestone.objects.prefetch_related("conditions")),
+            Prefetch("funnels", Funnel.objects.prefetch_related("stages")),
+        )
+        .get(pk=plan.pk)
+    )
+
+
+def _nodes(plan: Plan, inputs: Inputs) -> list[planning.PlanningNode]:
+    units = {metric.key: metric.unit for metric in metrics_for_client(plan.client)}
+    return [planning.PlanningNode(tree=node, unit=units[node.metric]) for node in inputs.tree]
+
+
+def month_values(*, plan: Plan, month: Period) -> tuple[MonthValues, list]:
+    """The plan's values for ``month`` and its planning nodes."""
+    plan = _loaded(plan)
+    inputs = inputs_of(plan, list(metrics_for_client(plan.client)))
+    rows = measurement_rows({plan.client_id: inputs}).get(plan.client_id, [])
+    today = client_today(plan.client)
+    current = Period.containing(Granularity.MONTH, today)
+    # The month asked for, and the plan's months up to it (or up to now), for the latest actual.
+    first = Period.containing(Granularity.MONTH, plan.starts_on)
+    months, cursor = {month}, first
+    while cursor <= min(month, current):
+        months.add(cursor)
+        cursor = cursor.next()
+    computed = {
+        result.month: result
+        for result in compute_months(
+            inputs=inputs,
+            rows=rows,
+            months=sorted(months),
+            today=today,
+            tolerance=plan.client.consultancy.status_tolerance,
+        )
+    }
+    lines = {
+        each: {line["kpi"]: line for line in result.scorecard["lines"]}
+        for each, result in computed.items()
+    }
+    kpis = {}
+    for node in inputs.tree:
+        line = lines[month][node.key]
+        actual = line["actual"]
+        for earlier in sorted((m for m in lines if m < month), reverse=True):
+            if actual is not None:
+                break
+            actual = lines[earlier][node.key]["actual"]
+        kpis[node.key] = (actual, line["must_target"], line["stretch_target"])
+    funnels = {}
+    for spec, report in zip(inputs.funnels, computed[month].reports, strict=False):
+        funnels[spec.key] = [
+            (name, metric, target, stage["conversion"], stage["volume"])
+            for (name, metric, target), stage in zip(spec.stages, report["stages"], strict=True)
+        ]
+    return MonthValues(month, kpis, funnels), _nodes(plan, inputs)
+
+
+def _month(raw, default: Period) -> Period:
+    if raw in (None, ""):
+        return default
+    period = Period.parse(str(raw)) if not isinstance(raw, Period) else raw
+    if period.granularity != Granularity.MONTH:
+        raise PlanningError("period", "must be a month, written like 2026-09")
+    return period
+
+
+def plan_solve(
+    *,
+    plan: Plan,
+    kpi: str,
+    target: Decimal | None = None,
+    period=None,
+    basis: str = "actual",
+    path=(),
+) -> dict:
+    """What each child of ``kpi`` alone would need for ``kpi`` to reach ``target`` in ``period``
+    (defaults: the KPI's must at its target period), the other children at ``basis``; and the
+    requirement walked down ``path``. Raises ``PlanningError``."""
+    node = plan.kpis.filter(key=kpi).first()
+    if node is None:
+        raise PlanningError("kpi", f"{kpi!r} is not a KPI of this plan")
+    if basis not in BASES:
+        raise PlanningError("basis", f"must be one of {', '.join(BASES)}")
+    month = _month(
+        period, Period.containing(Granularity.MONTH, Period.parse(node.target_period).end)
+    )
+    values, nodes = month_values(plan=plan, month=month)
+    if target is None:
+        target = values.kpis[kpi][1]
+        if target is None:
+            raise PlanningError("target", "is required: the KPI has no must target for the month")
+    column = BASES.index(basis)
+    try:
+        result = planning.solve(
+            nodes, kpi, Decimal(target), lambda key: values.kpis[key][column], path
+        )
+    except planning.NotSolvable as exc:
+        if str(exc) == kpi:
+            raise PlanningError("kpi", "has no formula over its children") from None
+        raise PlanningError("path", f"{exc} is not a child of the step before") from None
+    return {
+        "kpi": kpi,
+        "period": str(month),
+        "target": tidy(Decimal(target)),
+        "basis": basis,
+        "current": tidy(values.kpis[kpi][column]),
+        **result,
+    }
+
+
+def plan_funnel_requirements(
+    *, plan: Plan, funnel: str, target: Decimal, period=None, conversions: str = "target"
+) -> dict:
+    """The stage volumes ``funnel`` needs for ``target`` at its last stage in ``period``
+    (default: the latest closed month), with the target or the month's actual conversions."""
+    if conversions not in CONVERSIONS:
+        raise PlanningError("conversions", f"must be one of {', '.join(CONVERSIONS)}")
+    today = client_today(plan.client)
+    month = _month(period, Period.containing(Granularity.MONTH, today).previous())
+    values = month_values(plan=plan, month=month)[0]
+    if funnel not in values.funnels:
+        raise PlanningError("funnel", f"{funnel!r} is not a funnel of this plan")
+    use_target = conversions == "target"
+    stages = [
+        planning.StageInput(name, metric, target_conv if use_target else actual_conv, volume)
+        for name, metric, target_conv, actual_conv, volume in values.funnels[funnel]
+    ]
+    return {
+        "funnel": funnel,
+        "period": str(month),
+        "target": tidy(Decimal(target)),
+        "conversions": conversions,
+        "stages": planning.funnel_requirements(stages, Decimal(target)),
+    }
+
+
+def plan_scenario(*, plan: Plan, period, changes) -> dict:
+    """The plan's KPIs in ``period`` with ``changes`` (``[{"kpi", "value"} | {"kpi",
+    "change_pct"}]``) applied and recomputed up the tree; nothing is stored."""
+    month = _month(period, latest_month(plan))
+    values, nodes = month_values(plan=plan, month=month)
+    known = {node.key for node in nodes}
+    parsed = []
+    for index, change in enumerate(changes):
+        if change.get("kpi") not in known:
+            raise PlanningError(f"changes[{index}].kpi", "is not a KPI of this plan")
+        parsed.append(
+            planning.Change(
+                change["kpi"],
+                value=None if change.get("value") is None else Decimal(change["value"]),
+                change_pct=None
+                if change.get("change_pct") is None
+                else Decimal(change["change_pct"]),
+            )
+        )
+    result = planning.scenario(
+        nodes,
+        lambda key: values.kpis[key][0],
+        parsed,
+        lambda key: (values.kpis[key][1], values.kpis[key][2]),
+    )
+    return {"period": str(month), "result": result}
+
+
+def latest_month(plan: Plan) -> Period:
+    """The month planning starts from by default: the latest closed one."""
+    return Period.containing(Granularity.MONTH, client_today(plan.client)).previous()
