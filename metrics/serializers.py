@@ -6,7 +6,7 @@ from rest_framework import serializers
 from clients.fields import TextOnlyModelSerializer
 from clients.schema import closed_request
 from clients.serializers import ConsultancyChoiceMixin
-from metrics.ingest import NUMBER_PATTERN
+from metrics.ingest import NUMBER_PATTERN, parse_value
 from metrics.models import Metric
 from metrics.periods import PERIOD_PATTERN
 
@@ -57,7 +57,14 @@ class MeasurementSerializer(serializers.Serializer):
     }
 )
 class NumberInputField(serializers.FloatField):
-    """A value people send: a number or a numeric string (for the schema only)."""
+    """A value people send: a number or a numeric string, read as an exact decimal (as the
+    ingest reads measurements); written back as a number."""
+
+    def to_internal_value(self, data):
+        try:
+            return parse_value(data)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
 
 @closed_request  # a misspelt field in a row would lose a value: rows name only these fields

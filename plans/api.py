@@ -4,20 +4,31 @@ from datetime import date
 
 from django.utils.translation import get_language_from_request
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from clients.fields import TextOnlyModelSerializer
+from clients.principals import Action
 from clients.viewsets import ClientScopedViewSet
+from metrics.ingest import NUMBER_PATTERN, parse_value
+from metrics.periods import MONTH_PATTERN, or_empty
 from plans import services
 from plans.document import DocumentInvalid
 from plans.models import Milestone, Plan
 from plans.plan_templates import TEMPLATES
-from plans.schema import PlanDocumentSerializer
+from plans.schema import (
+    FunnelRequirementsSerializer,
+    PlanDocumentSerializer,
+    ScenarioPreviewSerializer,
+    ScenarioRequestSerializer,
+    SolveRequestSerializer,
+    SolveResultSerializer,
+)
 from plans.selectors import plan_document, plan_with_document, plans_for_client
+from plans.services import planning
 
 
 class PlanSummarySerializer(TextOnlyModelSerializer):
@@ -49,6 +60,19 @@ class PlanTemplateSerializer(serializers.Serializer):
 
 def _invalid(exc: DocumentInvalid) -> exceptions.ValidationError:
     return exceptions.ValidationError(exc.as_dict())
+
+
+PLANNING_ACTIONS = ("solve", "requirements", "scenario_preview")
+NUMBER_QUERY = {"type": "string", "pattern": rf"^\s*{NUMBER_PATTERN}\s*$"}
+MONTH_QUERY = {"type": "string", "pattern": or_empty(MONTH_PATTERN)}
+
+
+def _planned(service, **arguments):
+    """A planning service's answer, or a 400 naming the field it could not take."""
+    try:
+        return service(**arguments)
+    except planning.PlanningError as exc:
+        raise exceptions.ValidationError({exc.field: [exc.message]}) from None
 
 
 class PlanViewSet(
@@ -199,6 +223,92 @@ class PlanViewSet(
         except DocumentInvalid as exc:
             raise _invalid(exc) from exc
         return Response(self._document(plan), status=status.HTTP_201_CREATED)
+
+    # --- planning backwards: computations on the plan, nothing stored ---------------------------
+
+    def required_action(self, request):
+        if self.action in PLANNING_ACTIONS:
+            return Action.READ  # they read the plan and its data, and write nothing
+        return super().required_action(request)
+
+    @extend_schema(request=SolveRequestSerializer, responses=SolveResultSerializer)
+    @action(detail=True, methods=["post"])
+    def solve(self, request, *args, **kwargs):
+        """What each driver of a KPI alone would need for the KPI to reach a target (逆算), and
+        the requirement walked down a path of children."""
+        plan = self.get_object()  # a plan outside the client is a 404 before the body is read
+        body = SolveRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        fields = body.validated_data
+        return Response(
+            _planned(
+                planning.plan_solve,
+                plan=plan,
+                kpi=fields["kpi"],
+                target=fields.get("target"),
+                period=fields.get("period"),
+                basis=fields["basis"],
+                path=fields.get("path", []),
+            )
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "target", NUMBER_QUERY, required=True, description="units at the last stage"
+            ),
+            OpenApiParameter(
+                "period", MONTH_QUERY, description="a month; default: the latest closed"
+            ),
+            OpenApiParameter(
+                "conversions", str, enum=["target", "actual"], description="default target"
+            ),
+        ],
+        responses=FunnelRequirementsSerializer,
+    )
+    @action(detail=True, methods=["get"], url_path=r"funnels/(?P<funnel_key>[^/]+)/requirements")
+    def requirements(self, request, *args, funnel_key=None, **kwargs):
+        """The stage volumes a funnel needs for a target at its last stage, and the gaps."""
+        plan = self.get_object()
+        query = request.query_params
+        try:
+            target = parse_value(query.get("target", ""))
+        except ValueError as exc:
+            raise exceptions.ValidationError({"target": [str(exc)]}) from None
+        return Response(
+            _planned(
+                planning.plan_funnel_requirements,
+                plan=plan,
+                funnel=funnel_key,
+                target=target,
+                period=query.get("period") or None,
+                conversions=query.get("conversions") or "target",
+            )
+        )
+
+    @extend_schema(request=ScenarioRequestSerializer, responses=ScenarioPreviewSerializer)
+    @action(detail=True, methods=["post"], url_path="scenarios/preview")
+    def scenario_preview(self, request, *args, **kwargs):
+        """A scenario computed and not stored: the changed KPIs, everything above them
+        recomputed through the formulas, and each top KPI against its targets."""
+        plan = self.get_object()
+        body = ScenarioRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        fields = body.validated_data
+        outcome = _planned(
+            planning.plan_scenario,
+            plan=plan,
+            period=fields.get("period"),
+            changes=fields["changes"],
+        )
+        return Response(
+            {
+                "name": fields.get("name", ""),
+                "period": outcome["period"],
+                "changes": fields["changes"],
+                "result": outcome["result"],
+            }
+        )
 
     def _document(self, plan):
         return plan_document(plan_with_document(client=self.client).get(pk=plan.pk))

@@ -9,7 +9,9 @@ checks every response against it).
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from clients.fields import RegexTextField, TextField
 from metrics.models import GRANULARITY_CHOICES
+from metrics.periods import MONTH_PATTERN
 from metrics.serializers import NumberInputField
 from plans.models import KpiNode, Milestone, MilestoneCondition, Plan
 
@@ -212,3 +214,111 @@ class BottleneckReportSerializer(serializers.Serializer):
     bottleneck = serializers.CharField(allow_null=True)
     stages = StageResultSerializer(many=True)
     kpi_sensitivity = SensitivitySerializer(many=True)
+
+
+# --- planning backwards -------------------------------------------------------------------------
+
+
+class SolveRequestSerializer(serializers.Serializer):
+    kpi = TextField(help_text="The KPI to reach a target: one with a formula over its children.")
+    target = NumberInputField(
+        required=False, allow_null=True, help_text="Default: the KPI's must for the period."
+    )
+    period = RegexTextField(
+        MONTH_PATTERN,
+        required=False,
+        allow_null=True,
+        help_text="A month. Default: the KPI's target period.",
+    )
+    basis = serializers.ChoiceField(
+        choices=["actual", "must", "stretch"],
+        default="actual",
+        help_text="Where the other children are held.",
+    )
+    path = serializers.ListField(
+        child=TextField(),
+        required=False,
+        help_text="KPI keys, each a child of the one before (the first a child of `kpi`).",
+    )
+
+
+class RequirementSerializer(serializers.Serializer):
+    kpi = serializers.CharField()
+    metric = serializers.CharField()
+    basis_value = _number(allow_null=True)
+    required = _number(allow_null=True, help_text="null when no value in the domain reaches it.")
+    change_pct = _number(allow_null=True)
+    feasible = serializers.BooleanField()
+
+
+class SolveResultSerializer(serializers.Serializer):
+    kpi = serializers.CharField()
+    period = serializers.CharField()
+    target = _number()
+    basis = serializers.CharField()
+    current = _number(allow_null=True)
+    alternatives = RequirementSerializer(many=True)
+    cascade = RequirementSerializer(many=True)
+
+
+class StageRequirementSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    metric = serializers.CharField()
+    conversion = _number(allow_null=True)
+    actual = _number(allow_null=True)
+    required = _number(allow_null=True)
+    gap = _number(allow_null=True)
+
+
+class FunnelRequirementsSerializer(serializers.Serializer):
+    funnel = serializers.CharField()
+    period = serializers.CharField()
+    target = _number()
+    conversions = serializers.CharField()
+    stages = StageRequirementSerializer(many=True)
+
+
+class ScenarioChangeSerializer(serializers.Serializer):
+    kpi = TextField()
+    value = NumberInputField(required=False, allow_null=True, help_text="The KPI's value.")
+    change_pct = NumberInputField(
+        required=False, allow_null=True, help_text="Or a change of its actual: 0.2 = +20%."
+    )
+
+
+class ScenarioRequestSerializer(serializers.Serializer):
+    name = TextField(required=False, allow_blank=True, max_length=200)
+    period = RegexTextField(
+        MONTH_PATTERN, required=False, allow_null=True, help_text="Default: the latest closed."
+    )
+    changes = ScenarioChangeSerializer(many=True)
+
+
+class ScenarioNodeSerializer(serializers.Serializer):
+    kpi = serializers.CharField()
+    metric = serializers.CharField()
+    base = _number(allow_null=True)
+    scenario = _number(allow_null=True)
+    delta = _number(allow_null=True)
+    delta_pct = _number(allow_null=True)
+
+
+class ScenarioKgiSerializer(serializers.Serializer):
+    kpi = serializers.CharField()
+    scenario = _number(allow_null=True)
+    must_target = _number(allow_null=True)
+    stretch_target = _number(allow_null=True)
+    meets_must = serializers.BooleanField(allow_null=True)
+    meets_stretch = serializers.BooleanField(allow_null=True)
+
+
+class ScenarioOutcomeSerializer(serializers.Serializer):
+    nodes = ScenarioNodeSerializer(many=True)
+    kgis = ScenarioKgiSerializer(many=True)
+
+
+class ScenarioPreviewSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    period = serializers.CharField()
+    changes = ScenarioChangeSerializer(many=True)
+    result = ScenarioOutcomeSerializer()

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 
-from metrics.periods import Granularity, Period
+from metrics.periods import Granularity, Period, PeriodError
 from metrics.selectors import client_today, metrics_for_client
 from plans.arithmetic import planning
 from plans.arithmetic.scorecard import tidy
@@ -110,7 +110,10 @@ def month_values(*, plan: Plan, month: Period) -> tuple[MonthValues, list]:
 def _month(raw, default: Period) -> Period:
     if raw in (None, ""):
         return default
-    period = Period.parse(str(raw)) if not isinstance(raw, Period) else raw
+    try:
+        period = Period.parse(str(raw)) if not isinstance(raw, Period) else raw
+    except PeriodError as exc:
+        raise PlanningError("period", str(exc)) from None
     if period.granularity != Granularity.MONTH:
         raise PlanningError("period", "must be a month, written like 2026-09")
     return period

@@ -46,6 +46,7 @@ max-examples = 8
 "path.run_id" = "{run}"
 "path.milestone_key" = "launch"
 "path.key" = "strategy-quick-check"
+"path.funnel_key" = "journey"
 
 [[operations]]
 include-method = "DELETE"

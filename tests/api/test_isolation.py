@@ -203,6 +203,33 @@ ROUTES = {
         methods={"post": Method(Action.WRITE, body=lambda world: {"achieved_on": "2026-03-01"})},
         nested_object=lambda world, client: {"milestone_key": "launch", **_plan(world, client)},
     ),
+    # Planning reads the plan and its data and stores nothing: reading is enough. The world's
+    # plan has one KPI without children and no funnel, so solve and requirements reach their
+    # validation (400 naming the field); the scenario is computed.
+    "api-v1:client-plan-solve": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk, **_plan(world, client)},
+        methods={"post": Method(Action.READ, body=lambda world: {"kpi": "leads"}, ok=400)},
+        nested_object=_plan,
+    ),
+    "api-v1:client-plan-requirements": Route(
+        url_kwargs=lambda world, client: {
+            "client_id": client.pk,
+            "funnel_key": "journey",
+            **_plan(world, client),
+        },
+        methods={"get": Method(Action.READ, ok=400)},
+        nested_object=lambda world, client: {"funnel_key": "journey", **_plan(world, client)},
+        query="target=100",
+    ),
+    "api-v1:client-plan-scenario-preview": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk, **_plan(world, client)},
+        methods={
+            "post": Method(
+                Action.READ, body=lambda world: {"changes": [{"kpi": "leads", "value": 5}]}
+            )
+        },
+        nested_object=_plan,
+    ),
     "api-v1:client-plan-from-template": Route(
         url_kwargs=lambda world, client: {"client_id": client.pk},
         methods={

@@ -1,0 +1,119 @@
+"""Planning backwards over the API, as API.md "Planning" names it: solve/, the funnel's
+requirements/ and scenarios/preview/, with the worked examples (the stored plan of the
+``sales_plan`` fixture: 2,000 visitors at 40%, 800 customers at ¥1,250, ¥1,000,000)."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(sales_plan):
+    from rest_framework.test import APIClient
+
+    from tests.clients.factories import api_key
+
+    _key, plain = api_key(sales_plan.client.consultancy, "read")  # reading is enough
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {plain}")
+    return client
+
+
+def url(plan, tail):
+    return f"/api/v1/clients/{plan.client_id}/plans/{plan.pk}/{tail}"
+
+
+def test_solve_walks_sales_times_three_down_to_visitors(api, sales_plan):
+    response = api.post(
+        url(sales_plan, "solve/"),
+        {"kpi": "sales", "target": 3000000, "period": "2026-09", "path": ["customers", "visitors"]},
+    )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["kpi"], body["period"], body["target"], body["basis"], body["current"]) == (
+        "sales",
+        "2026-09",
+        3000000,
+        "actual",
+        1000000,
+    )
+    assert [(row["kpi"], row["required"], row["change_pct"]) for row in body["alternatives"]] == [
+        ("customers", 2400, 2),
+        ("unit_price", 3750, 2),
+    ]
+    assert [(row["kpi"], row["required"], row["feasible"]) for row in body["cascade"]] == [
+        ("customers", 2400, True),
+        ("visitors", 6000, True),
+    ]
+
+
+def test_solve_reports_the_120_percent_conversion_infeasible(api, sales_plan):
+    response = api.post(
+        url(sales_plan, "solve/"),
+        {"kpi": "sales", "target": "3000000", "path": ["customers", "conversion"]},
+    )
+
+    step = response.json()["cascade"][1]
+    assert (step["kpi"], step["required"], step["feasible"]) == ("conversion", None, False)
+
+
+def test_the_funnel_requirements_for_100_customers(api, sales_plan):
+    response = api.get(
+        url(sales_plan, "funnels/acquisition/requirements/"),
+        {"target": "100", "period": "2026-09", "conversions": "target"},
+    )
+
+    assert response.status_code == 200, response.content
+    assert [(s["name"], s["required"]) for s in response.json()["stages"]] == [
+        ("Visitors", 3333.333333),
+        ("Leads", 500),
+        ("Consultations", 125),
+        ("Customers", 100),
+    ]
+
+
+def test_a_scenario_preview_stores_nothing(api, sales_plan):
+    from plans.models import Plan
+
+    before = Plan.objects.filter(client=sales_plan.client).count()
+
+    response = api.post(
+        url(sales_plan, "scenarios/preview/"),
+        {
+            "name": "Upside",
+            "period": "2026-09",
+            "changes": [{"kpi": "visitors", "change_pct": 0.2}],
+        },
+    )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    nodes = {row["kpi"]: row["scenario"] for row in body["result"]["nodes"]}
+    assert (body["name"], nodes["customers"], nodes["sales"]) == ("Upside", 960, 1200000)
+    assert Plan.objects.filter(client=sales_plan.client).count() == before
+
+
+@pytest.mark.parametrize(
+    ("tail", "body", "field"),
+    [
+        ("solve/", {"kpi": "visitors"}, "kpi"),  # no formula over children
+        ("solve/", {"kpi": "sales", "path": ["visitors"]}, "path"),
+        ("solve/", {"kpi": "sales", "target": "lots"}, "target"),
+        ("solve/", {"kpi": "sales", "period": "2026-13"}, "period"),
+        ("scenarios/preview/", {"changes": [{"kpi": "nope", "value": 1}]}, "changes[0].kpi"),
+    ],
+)
+def test_what_planning_cannot_take_is_a_400_naming_the_field(api, sales_plan, tail, body, field):
+    response = api.post(url(sales_plan, tail), body)
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+def test_requirements_need_a_numeric_target_and_a_known_funnel(api, sales_plan):
+    no_target = api.get(url(sales_plan, "funnels/acquisition/requirements/"))
+    unknown = api.get(url(sales_plan, "funnels/nope/requirements/"), {"target": 5})
+
+    assert [e["field"] for e in no_target.json()["errors"]] == ["target"]
+    assert [e["field"] for e in unknown.json()["errors"]] == ["funnel"]
