@@ -56,7 +56,9 @@ class FindingSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=SEVERITIES)
     message = serializers.CharField()
     message_ja = serializers.CharField()
-    evidence = serializers.DictField(help_text="The figures behind the finding; by its key.")
+    evidence = serializers.JSONField(
+        help_text="The figures behind the finding: an object or a list, by the finding's key."
+    )
 
 
 class SectionScoreSerializer(serializers.Serializer):

@@ -1,7 +1,10 @@
 """API: plan documents under /clients/{id}/plans/ and event milestones' achievements."""
 
+import uuid
 from datetime import date
 
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language_from_request
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -17,13 +20,15 @@ from metrics.ingest import NUMBER_PATTERN, parse_value
 from metrics.periods import MONTH_PATTERN, or_empty
 from plans import services
 from plans.document import DocumentInvalid
-from plans.models import Milestone, Plan
+from plans.models import Milestone, Plan, Scenario
 from plans.plan_templates import TEMPLATES
 from plans.schema import (
     FunnelRequirementsSerializer,
     PlanDocumentSerializer,
     ScenarioPreviewSerializer,
     ScenarioRequestSerializer,
+    ScenarioSerializer,
+    ScenarioStoreSerializer,
     SolveRequestSerializer,
     SolveResultSerializer,
 )
@@ -314,6 +319,75 @@ class PlanViewSet(
         return plan_document(plan_with_document(client=self.client).get(pk=plan.pk))
 
 
+class ScenarioViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    ClientScopedViewSet,
+):
+    """A plan's stored scenarios (base, upside, downside...): each a set of changed KPIs for a
+    month, its outcome computed when read."""
+
+    queryset = Scenario.objects.all()
+    lookup_url_kwarg = "scenario_id"
+    lookup_value_regex = r"[0-9a-fA-F-]{36}"
+    serializer_class = ScenarioSerializer
+    http_method_names = ["get", "post", "put", "delete", "head", "options"]
+
+    def _plan_id(self):
+        try:
+            return uuid.UUID(str(self.kwargs.get("plan_id")))
+        except ValueError:
+            raise Http404 from None
+
+    def client_queryset(self, client):
+        return Scenario.objects.filter(plan_id=self._plan_id()).select_related(
+            "plan__client__consultancy"
+        )
+
+    def _plan(self) -> Plan:
+        return get_object_or_404(plans_for_client(client=self.client), pk=self._plan_id())
+
+    @extend_schema(responses=ScenarioSerializer(many=True))
+    def list(self, request, *args, **kwargs):
+        self._plan()  # a plan outside the client is a 404, not an empty list
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(
+            [_planned(planning.scenario_document, scenario=each) for each in page]
+        )
+
+    @extend_schema(responses=ScenarioSerializer)
+    def retrieve(self, request, *args, **kwargs):
+        return Response(_planned(planning.scenario_document, scenario=self.get_object()))
+
+    @extend_schema(request=ScenarioStoreSerializer, responses={201: ScenarioSerializer})
+    def create(self, request, *args, **kwargs):
+        plan = self._plan()
+        body = ScenarioStoreSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        scenario = _planned(
+            planning.scenario_save, plan=plan, actor=self.principal, **body.validated_data
+        )
+        return Response(planning.scenario_document(scenario), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ScenarioStoreSerializer, responses=ScenarioSerializer)
+    def update(self, request, *args, **kwargs):
+        scenario = self.get_object()
+        body = ScenarioStoreSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        scenario = _planned(
+            planning.scenario_save,
+            plan=scenario.plan,
+            actor=self.principal,
+            scenario=scenario,
+            **body.validated_data,
+        )
+        return Response(planning.scenario_document(scenario))
+
+    def perform_destroy(self, instance):
+        planning.scenario_delete(scenario=instance, actor=self.principal)
+
+
 class PlanTemplateViewSet(viewsets.GenericViewSet):
     """The plan templates that ship with Waypoint."""
 
@@ -338,5 +412,10 @@ class PlanTemplateViewSet(viewsets.GenericViewSet):
 
 router = SimpleRouter()
 router.register(r"clients/(?P<client_id>[^/.]+)/plans", PlanViewSet, basename="client-plan")
+router.register(
+    r"clients/(?P<client_id>[^/.]+)/plans/(?P<plan_id>[^/.]+)/scenarios",
+    ScenarioViewSet,
+    basename="client-plan-scenario",
+)
 router.register("plan-templates", PlanTemplateViewSet, basename="plan-template")
 urlpatterns = router.urls

@@ -313,3 +313,32 @@ class BottleneckReport(models.Model):
 
     def __str__(self):
         return f"{self.plan} {self.period_start:%Y-%m} {self.funnel_key or '-'}"
+
+
+class Scenario(models.Model):
+    """A what-if the consultant keeps for a plan: some KPIs changed for a month (a value, or a
+    relative change of the actual). Its outcome is computed when it is read, so it follows the
+    data; only the question is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client")
+    )
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="scenarios", verbose_name=_("plan")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    period = models.CharField(_("month"), max_length=7)  # 2026-09
+    # [{"kpi", "value"} | {"kpi", "change_pct"}], numbers as exact decimals
+    changes = ExactJSONField(_("changes"), default=list)
+    created_by = models.CharField(_("created by"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("scenario")
+        verbose_name_plural = _("scenarios")
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return self.name

@@ -322,3 +322,18 @@ class ScenarioPreviewSerializer(serializers.Serializer):
     period = serializers.CharField()
     changes = ScenarioChangeSerializer(many=True)
     result = ScenarioOutcomeSerializer()
+
+
+class ScenarioStoreSerializer(ScenarioRequestSerializer):
+    name = TextField(max_length=200, help_text="e.g. Upside, Base, Downside")
+
+
+class ScenarioSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    period = serializers.CharField()
+    changes = ScenarioChangeSerializer(many=True)
+    created_by = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    result = ScenarioOutcomeSerializer(help_text="Computed when read, on today's data.")

@@ -21,6 +21,7 @@ from diagnostics.services import template_copy
 from metrics.periods import Period
 from metrics.services import measurements_upsert, metric_create
 from plans.services import plan_create, scorecards_recompute
+from plans.services.planning import scenario_save
 from tests.clients.factories import (
     ConsultancyFactory,
     api_key,
@@ -152,6 +153,14 @@ def build_world() -> World:
         scorecards_recompute(client_id=client.pk, period=WORLD_MONTH)
         Job.objects.create(kind="scorecard_recompute", client=client)
         diagnostic_start(client=client, template=builtin, actor=None)
+        plan_of_client = client.plans.get()
+        scenario_save(
+            plan=plan_of_client,
+            name="Upside",
+            period="2026-09",
+            changes=[{"kpi": "leads", "change_pct": "0.1"}],
+            actor=None,
+        )
     # Webhooks: Acme-wide, one for each Acme client, and Bravo's. The receiver's port is
     # discard's (nothing listens): a ping is refused at once.
     for name, consultancy, client in (

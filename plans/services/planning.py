@@ -13,13 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 
+from clients.principals import Principal
+from clients.services.audit import actor_label, audit_record
 from metrics.periods import Granularity, Period, PeriodError
 from metrics.selectors import client_today, metrics_for_client
 from plans.arithmetic import planning
 from plans.arithmetic.scorecard import tidy
-from plans.models import Funnel, KpiNode, Milestone, Plan
+from plans.models import Funnel, KpiNode, Milestone, Plan, Scenario
 from plans.services.recompute.compute import compute_months
 from plans.services.recompute.inputs import Inputs, inputs_of, measurement_rows
 
@@ -115,7 +119,7 @@ def _month(raw, default: Period) -> Period:
     except PeriodError as exc:
         raise PlanningError("period", str(exc)) from None
     if period.granularity != Granularity.MONTH:
-        raise PlanningError("period", "must be a month, written like 2026-09")
+        raise PlanningError("period", _("Give a month, written like 2026-09."))
     return period
 
 
@@ -133,9 +137,9 @@ def plan_solve(
     requirement walked down ``path``. Raises ``PlanningError``."""
     node = plan.kpis.filter(key=kpi).first()
     if node is None:
-        raise PlanningError("kpi", f"{kpi!r} is not a KPI of this plan")
+        raise PlanningError("kpi", _("%(key)s is not a KPI of this plan.") % {"key": kpi})
     if basis not in BASES:
-        raise PlanningError("basis", f"must be one of {', '.join(BASES)}")
+        raise PlanningError("basis", _("One of %(choices)s.") % {"choices": ", ".join(BASES)})
     month = _month(
         period, Period.containing(Granularity.MONTH, Period.parse(node.target_period).end)
     )
@@ -143,7 +147,9 @@ def plan_solve(
     if target is None:
         target = values.kpis[kpi][1]
         if target is None:
-            raise PlanningError("target", "is required: the KPI has no must target for the month")
+            raise PlanningError(
+                "target", _("Give a target: the KPI has no must target for the month.")
+            )
     column = BASES.index(basis)
     try:
         result = planning.solve(
@@ -151,8 +157,12 @@ def plan_solve(
         )
     except planning.NotSolvable as exc:
         if str(exc) == kpi:
-            raise PlanningError("kpi", "has no formula over its children") from None
-        raise PlanningError("path", f"{exc} is not a child of the step before") from None
+            raise PlanningError(
+                "kpi", _("This KPI has no formula over its children to solve.")
+            ) from None
+        raise PlanningError(
+            "path", _("%(key)s is not a child of the step before.") % {"key": exc}
+        ) from None
     return {
         "kpi": kpi,
         "period": str(month),
@@ -169,12 +179,14 @@ def plan_funnel_requirements(
     """The stage volumes ``funnel`` needs for ``target`` at its last stage in ``period``
     (default: the latest closed month), with the target or the month's actual conversions."""
     if conversions not in CONVERSIONS:
-        raise PlanningError("conversions", f"must be one of {', '.join(CONVERSIONS)}")
+        raise PlanningError(
+            "conversions", _("One of %(choices)s.") % {"choices": ", ".join(CONVERSIONS)}
+        )
     today = client_today(plan.client)
     month = _month(period, Period.containing(Granularity.MONTH, today).previous())
     values = month_values(plan=plan, month=month)[0]
     if funnel not in values.funnels:
-        raise PlanningError("funnel", f"{funnel!r} is not a funnel of this plan")
+        raise PlanningError("funnel", _("%(key)s is not a funnel of this plan.") % {"key": funnel})
     use_target = conversions == "target"
     stages = [
         planning.StageInput(name, metric, target_conv if use_target else actual_conv, volume)
@@ -198,7 +210,10 @@ def plan_scenario(*, plan: Plan, period, changes) -> dict:
     parsed = []
     for index, change in enumerate(changes):
         if change.get("kpi") not in known:
-            raise PlanningError(f"changes[{index}].kpi", "is not a KPI of this plan")
+            raise PlanningError(
+                f"changes[{index}].kpi",
+                _("%(key)s is not a KPI of this plan.") % {"key": change.get("kpi")},
+            )
         parsed.append(
             planning.Change(
                 change["kpi"],
@@ -220,3 +235,84 @@ def plan_scenario(*, plan: Plan, period, changes) -> dict:
 def latest_month(plan: Plan) -> Period:
     """The month planning starts from by default: the latest closed one."""
     return Period.containing(Granularity.MONTH, client_today(plan.client)).previous()
+
+
+# --- stored scenarios -------------------------------------------------------------------------
+
+
+def _stored_changes(changes) -> list[dict]:
+    """The changes as kept: each with its KPI and one of value / change_pct."""
+    kept = []
+    for change in changes:
+        row = {"kpi": change["kpi"]}
+        for name in ("value", "change_pct"):
+            if change.get(name) is not None:
+                row[name] = Decimal(change[name])
+        kept.append(row)
+    return kept
+
+
+@transaction.atomic
+def scenario_save(
+    *,
+    plan: Plan,
+    name: str,
+    changes,
+    actor: Principal | None,
+    period=None,
+    scenario: Scenario | None = None,
+) -> Scenario:
+    """Keep a scenario for the plan (a new one, or ``scenario`` changed), for ``period``
+    (default: the latest closed month, kept as such); its changes are checked by computing it
+    once. Audited; the plan's results are not touched."""
+    outcome = plan_scenario(plan=plan, period=period, changes=changes)
+    fields = {"name": name, "period": outcome["period"], "changes": _stored_changes(changes)}
+    if scenario is None:
+        scenario = Scenario.objects.create(
+            client_id=plan.client_id, plan=plan, created_by=actor_label(actor), **fields
+        )
+        action, before = "scenario.created", None
+    else:
+        before = {key: getattr(scenario, key) for key in fields}
+        for key, value in fields.items():
+            setattr(scenario, key, value)
+        scenario.save()
+        action = "scenario.updated"
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=scenario,
+        consultancy=plan.client.consultancy,
+        client=plan.client,
+        before=before,
+        after=fields,
+    )
+    return scenario
+
+
+@transaction.atomic
+def scenario_delete(*, scenario: Scenario, actor: Principal | None) -> None:
+    audit_record(
+        actor=actor,
+        action="scenario.deleted",
+        obj=scenario,
+        consultancy=scenario.plan.client.consultancy,
+        client=scenario.plan.client,
+        before={"name": scenario.name, "period": scenario.period},
+    )
+    scenario.delete()
+
+
+def scenario_document(scenario: Scenario) -> dict:
+    """The scenario with its outcome on today's data."""
+    outcome = plan_scenario(plan=scenario.plan, period=scenario.period, changes=scenario.changes)
+    return {
+        "id": scenario.pk,
+        "name": scenario.name,
+        "period": scenario.period,
+        "changes": scenario.changes,
+        "created_by": scenario.created_by,
+        "created_at": scenario.created_at,
+        "updated_at": scenario.updated_at,
+        "result": outcome["result"],
+    }

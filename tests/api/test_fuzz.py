@@ -22,6 +22,7 @@ from diagnostics.services import run_start
 from metrics.catalogue import catalogue_sync
 from metrics.models import Metric
 from plans.services import plan_create, scorecards_recompute
+from plans.services.planning import scenario_save
 from tests.clients.factories import ClientFactory, api_key
 from tests.plans.builders import measure, plan_document
 
@@ -50,8 +51,17 @@ max-examples = 8
 
 [[operations]]
 include-method = "DELETE"
-include-path-regex = "/plans/"
+include-path-regex = "/plans/[{{]plan_id[}}]/$"
 parameters = {{ "path.plan_id" = "{spare_plan}" }}
+
+[[operations]]
+include-method = "DELETE"
+include-path-regex = "scenario_id"
+parameters = {{ "path.scenario_id" = "{spare_scenario}" }}
+
+[[operations]]
+include-path-regex = "scenario_id"
+parameters = {{ "path.scenario_id" = "{scenario}" }}
 
 [[operations]]
 include-method = "DELETE"
@@ -100,6 +110,16 @@ def tenant():
         for name in ("fuzz", "spare")
     )
     job = Job.objects.create(kind="scorecard_recompute", client=client)
+    scenario, spare_scenario = (
+        scenario_save(
+            plan=plan,
+            name=name,
+            period="2026-06",
+            changes=[{"kpi": "leads", "change_pct": "0.2"}],
+            actor=None,
+        )
+        for name in ("Upside", "Spare")
+    )
     _key, plain = api_key(client.consultancy, "read,write")
     return {
         "client": client.pk,
@@ -109,6 +129,8 @@ def tenant():
         "webhook": webhook.pk,
         "spare_plan": spare_plan.pk,
         "spare_webhook": spare_webhook.pk,
+        "scenario": scenario.pk,
+        "spare_scenario": spare_scenario.pk,
         "entry": AuditLogEntry.objects.filter(client=client).values_list("pk", flat=True)[0],
         "key": plain,
     }

@@ -19,7 +19,7 @@ from clients.selectors import clients_visible_to
 from diagnostics.models import DiagnosticRun
 from metrics.models import Measurement
 from metrics.selectors import metrics_for_client
-from plans.models import Plan
+from plans.models import Plan, Scenario
 from plans.plan_templates import TEMPLATES
 from tests.tenancy import (
     EXPECTED,
@@ -71,6 +71,14 @@ NEW_METRIC = {
 
 def _plan(world, client):
     return {"plan_id": Plan.objects.filter(client=client).values_list("pk", flat=True)[0]}
+
+
+def _scenario(world, client):
+    scenario = Scenario.objects.filter(client=client).first()
+    return {"plan_id": scenario.plan_id, "scenario_id": scenario.pk}
+
+
+SCENARIO = {"name": "Downside", "period": "2026-09", "changes": [{"kpi": "leads", "value": 1}]}
 
 
 def _job(world, client):
@@ -229,6 +237,26 @@ ROUTES = {
             )
         },
         nested_object=_plan,
+    ),
+    "api-v1:client-plan-scenario-list": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk, **_plan(world, client)},
+        methods={
+            "get": Method(Action.READ),
+            "post": Method(Action.WRITE, body=lambda world: SCENARIO, ok=201),
+        },
+        rows_of=lambda world, client: {
+            str(pk) for pk in Scenario.objects.filter(client=client).values_list("pk", flat=True)
+        },
+        nested_object=_plan,
+    ),
+    "api-v1:client-plan-scenario-detail": Route(
+        url_kwargs=lambda world, client: {"client_id": client.pk, **_scenario(world, client)},
+        methods={
+            "get": Method(Action.READ),
+            "put": Method(Action.WRITE, body=lambda world: SCENARIO),
+            "delete": Method(Action.WRITE, ok=204),
+        },
+        nested_object=_scenario,
     ),
     "api-v1:client-plan-from-template": Route(
         url_kwargs=lambda world, client: {"client_id": client.pk},

@@ -117,3 +117,73 @@ def test_requirements_need_a_numeric_target_and_a_known_funnel(api, sales_plan):
 
     assert [e["field"] for e in no_target.json()["errors"]] == ["target"]
     assert [e["field"] for e in unknown.json()["errors"]] == ["funnel"]
+
+
+@pytest.fixture
+def writer(sales_plan):
+    from rest_framework.test import APIClient
+
+    from tests.clients.factories import api_key
+
+    _key, plain = api_key(sales_plan.client.consultancy, "read,write")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {plain}")
+    return client
+
+
+def test_a_stored_scenario_is_kept_listed_changed_and_deleted(writer, sales_plan):
+    from clients.models import AuditLogEntry
+    from tests.plans.builders import measure
+
+    created = writer.post(
+        url(sales_plan, "scenarios/"),
+        {"name": "Upside", "period": "2026-09", "changes": [{"kpi": "visitors", "value": 6000}]},
+    )
+    scenario = created.json()
+    listed = writer.get(url(sales_plan, "scenarios/")).json()["results"]
+    # The outcome is computed when read: a better unit price shows at once.
+    measure(sales_plan.client, [("arpa", "2026-09", 1500)])
+    read = writer.get(url(sales_plan, f"scenarios/{scenario['id']}/")).json()
+    changed = writer.put(
+        url(sales_plan, f"scenarios/{scenario['id']}/"),
+        {"name": "Upside+", "period": "2026-09", "changes": [{"kpi": "visitors", "value": 7000}]},
+    ).json()
+    deleted = writer.delete(url(sales_plan, f"scenarios/{scenario['id']}/"))
+
+    assert created.status_code == 201, created.content
+    sales = next(k for k in scenario["result"]["kgis"] if k["kpi"] == "sales")
+    assert sales["scenario"] == 3000000  # 6,000 x 0.4 x 1,250
+    assert [row["id"] for row in listed] == [scenario["id"]]
+    sales_now = next(k for k in read["result"]["kgis"] if k["kpi"] == "sales")
+    assert sales_now["scenario"] == 3600000  # 6,000 x 0.4 x 1,500
+    assert (changed["name"], changed["changes"]) == (
+        "Upside+",
+        [{"kpi": "visitors", "value": 7000}],
+    )
+    assert deleted.status_code == 204
+    actions = list(
+        AuditLogEntry.objects.filter(object_id=scenario["id"])
+        .order_by("at")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["scenario.created", "scenario.updated", "scenario.deleted"]
+
+
+def test_storing_a_scenario_needs_the_write_scope(api, sales_plan):
+    response = api.post(
+        url(sales_plan, "scenarios/"),
+        {"name": "X", "changes": [{"kpi": "visitors", "value": 1}]},
+    )
+
+    assert response.status_code == 403
+
+
+def test_a_scenario_without_a_month_is_kept_for_the_latest_closed_one(writer, sales_plan):
+    from plans.services.planning import latest_month
+
+    response = writer.post(
+        url(sales_plan, "scenarios/"), {"name": "Now", "changes": [{"kpi": "visitors", "value": 1}]}
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["period"] == str(latest_month(sales_plan))
