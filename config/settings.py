@@ -428,6 +428,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClientStatusEnum": "clients.models.Client.Status",
         "PlanStatusEnum": "plans.models.Plan.Status",
+        "TargetLevelEnum": "plans.schema.TARGET_LEVELS",
     },
 }
 

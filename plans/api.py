@@ -78,6 +78,8 @@ def _planned(service, **arguments):
         return service(**arguments)
     except planning.PlanningError as exc:
         raise exceptions.ValidationError({exc.field: [exc.message]}) from None
+    except DocumentInvalid as exc:  # applying made the plan invalid (a stretch under must)
+        raise _invalid(exc) from exc
 
 
 class PlanViewSet(
@@ -232,6 +234,8 @@ class PlanViewSet(
     # --- planning backwards: computations on the plan, nothing stored ---------------------------
 
     def required_action(self, request):
+        if self.action == "solve" and isinstance(request.data, dict) and request.data.get("apply"):
+            return Action.WRITE  # it writes the requirements as targets
         if self.action in PLANNING_ACTIONS:
             return Action.READ  # they read the plan and its data, and write nothing
         return super().required_action(request)
@@ -254,6 +258,8 @@ class PlanViewSet(
                 period=fields.get("period"),
                 basis=fields["basis"],
                 path=fields.get("path", []),
+                apply=fields.get("apply"),
+                actor=self.principal,
             )
         )
 

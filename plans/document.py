@@ -187,7 +187,7 @@ def _kpis(errors, raws, catalogue) -> list[Kpi]:
         kpi = Kpi(
             key=key,
             metric=metric,
-            parent=r.raw.get("parent") or None,
+            parent=r.text("parent", required=False, max_length=64) or None,
             weight=r.number("weight", required=False, default=Decimal(1)),
             baseline_period=baseline_reader.period("period", granularity=granularity)
             if baseline is not None

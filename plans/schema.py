@@ -218,6 +218,8 @@ class BottleneckReportSerializer(serializers.Serializer):
 
 # --- planning backwards -------------------------------------------------------------------------
 
+TARGET_LEVELS = ["must", "stretch"]  # the targets a solve can be applied as
+
 
 class SolveRequestSerializer(serializers.Serializer):
     kpi = TextField(help_text="The KPI to reach a target: one with a formula over its children.")
@@ -240,6 +242,21 @@ class SolveRequestSerializer(serializers.Serializer):
         required=False,
         help_text="KPI keys, each a child of the one before (the first a child of `kpi`).",
     )
+    apply = serializers.ChoiceField(
+        choices=TARGET_LEVELS,
+        required=False,
+        allow_null=True,
+        help_text="Write the target and the path's requirements as these targets of the KPIs "
+        "(needs the write right; the period must be their target period).",
+    )
+
+
+class AppliedSerializer(serializers.Serializer):
+    # "as" is a Python keyword: the field is declared below.
+    kpis = serializers.DictField(child=serializers.FloatField(), help_text="KPI key -> target")
+
+
+AppliedSerializer._declared_fields["as"] = serializers.ChoiceField(choices=TARGET_LEVELS)
 
 
 class RequirementSerializer(serializers.Serializer):
@@ -259,6 +276,7 @@ class SolveResultSerializer(serializers.Serializer):
     current = _number(allow_null=True)
     alternatives = RequirementSerializer(many=True)
     cascade = RequirementSerializer(many=True)
+    applied = AppliedSerializer(required=False, help_text="With `apply`: what was written.")
 
 
 class StageRequirementSerializer(serializers.Serializer):

@@ -18,12 +18,14 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from clients.principals import Principal
-from clients.services.audit import actor_label, audit_record
+from clients.services.audit import actor_label, audit_record, json_safe
 from metrics.periods import Granularity, Period, PeriodError
 from metrics.selectors import client_today, metrics_for_client
 from plans.arithmetic import planning
 from plans.arithmetic.scorecard import tidy
 from plans.models import Funnel, KpiNode, Milestone, Plan, Scenario
+from plans.selectors import plan_document, plan_with_document
+from plans.services.plans import plan_replace
 from plans.services.recompute.compute import compute_months
 from plans.services.recompute.inputs import Inputs, inputs_of, measurement_rows
 
@@ -131,10 +133,14 @@ def plan_solve(
     period=None,
     basis: str = "actual",
     path=(),
+    apply: str | None = None,
+    actor: Principal | None = None,
 ) -> dict:
     """What each child of ``kpi`` alone would need for ``kpi`` to reach ``target`` in ``period``
     (defaults: the KPI's must at its target period), the other children at ``basis``; and the
-    requirement walked down ``path``. Raises ``PlanningError``."""
+    requirement walked down ``path``. With ``apply`` ("must" or "stretch"), ``kpi``'s target
+    and each step's requirement become those targets of the plan (``plan_solve_apply``).
+    Raises ``PlanningError`` (or the plan document's ``DocumentInvalid`` when applying)."""
     node = plan.kpis.filter(key=kpi).first()
     if node is None:
         raise PlanningError("kpi", _("%(key)s is not a KPI of this plan.") % {"key": kpi})
@@ -163,7 +169,7 @@ def plan_solve(
         raise PlanningError(
             "path", _("%(key)s is not a child of the step before.") % {"key": exc}
         ) from None
-    return {
+    answer = {
         "kpi": kpi,
         "period": str(month),
         "target": tidy(Decimal(target)),
@@ -171,6 +177,46 @@ def plan_solve(
         "current": tidy(values.kpis[kpi][column]),
         **result,
     }
+    if apply is not None:
+        answer["applied"] = plan_solve_apply(
+            plan=plan, answer=answer, level=apply, path=path, actor=actor
+        )
+    return answer
+
+
+@transaction.atomic
+def plan_solve_apply(*, plan: Plan, answer: dict, level: str, path, actor) -> dict:
+    """Write a solve's target and its path's requirements as the ``level`` ("must" or
+    "stretch") targets of those KPIs, through the plan document service (checked, audited, the
+    client marked dirty). Only for the month of their target period, and only when every step
+    is feasible. Returns ``{"as", "kpis": {key: value}}``."""
+    if level not in ("must", "stretch"):
+        raise PlanningError("apply", _("One of %(choices)s.") % {"choices": "must, stretch"})
+    if not path:
+        raise PlanningError("path", _("Name the path of KPIs the requirement applies to."))
+    blocked = [row["kpi"] for row in answer["cascade"] if not row["feasible"]]
+    if blocked or len(answer["cascade"]) != len(path):
+        raise PlanningError(
+            "path", _("%(key)s cannot reach it: nothing was applied.") % {"key": blocked[0]}
+        )
+    values = {answer["kpi"]: answer["target"]}
+    values.update({row["kpi"]: row["required"] for row in answer["cascade"]})
+    stored = plan_with_document(client=plan.client).get(pk=plan.pk)
+    document = json_safe(plan_document(stored))
+    for row in document["kpis"]:
+        if row["key"] in values:
+            target_month = Period.containing(
+                Granularity.MONTH, Period.parse(row["target_period"]).end
+            )
+            if str(target_month) != answer["period"]:
+                raise PlanningError(
+                    "period",
+                    _("Targets are set for the KPI's target period: solve for %(period)s.")
+                    % {"period": target_month},
+                )
+            row[level] = str(values[row["key"]])
+    plan_replace(plan=stored, raw=document, actor=actor)
+    return {"as": level, "kpis": values}
 
 
 def plan_funnel_requirements(

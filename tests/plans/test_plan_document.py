@@ -355,3 +355,29 @@ def test_reading_a_plan_takes_a_fixed_number_of_queries(world, django_assert_max
 
     with django_assert_max_num_queries(baseline):
         api.get(url(world.a1, big))
+
+
+def test_a_parent_that_is_not_text_is_named_not_a_crash():
+    from plans.document import DocumentInvalid, MetricInfo, read_document
+
+    catalogue = {"leads": MetricInfo(unit="count", direction="higher_is_better", aggregation="sum")}
+    raw = {
+        "name": "P",
+        "starts_on": "2026-01-01",
+        "ends_on": "2026-12-31",
+        "kpis": [
+            {
+                "key": "leads",
+                "metric": "leads",
+                "parent": ["not", "a", "key"],
+                "baseline": {"period": "2025-12", "value": 1},
+                "must": 2,
+                "target_period": "2026-12",
+            }
+        ],
+    }
+
+    with pytest.raises(DocumentInvalid) as caught:
+        read_document(raw, catalogue)
+
+    assert [field for field, _message in caught.value.errors] == ["kpis[0].parent"]

@@ -187,3 +187,44 @@ def test_a_scenario_without_a_month_is_kept_for_the_latest_closed_one(writer, sa
 
     assert response.status_code == 201, response.content
     assert response.json()["period"] == str(latest_month(sales_plan))
+
+
+def test_applying_a_solve_writes_the_targets_through_the_plan(writer, sales_plan):
+    from clients.models import AuditLogEntry, DirtyMark
+    from plans.models import KpiNode
+
+    response = writer.post(
+        url(sales_plan, "solve/"),
+        {"kpi": "sales", "target": 3600000, "path": ["customers", "visitors"], "apply": "must"},
+    )
+
+    assert response.status_code == 200, response.content
+    # December (the KPIs' target period), from September's actuals: 3,600,000 / 1,250 = 2,880
+    # customers; 2,880 / 0.4 = 7,200 visitors.
+    assert response.json()["applied"] == {
+        "as": "must",
+        "kpis": {"sales": 3600000, "customers": 2880, "visitors": 7200},
+    }
+    musts = dict(KpiNode.objects.filter(plan=sales_plan).values_list("key", "must"))
+    assert (musts["sales"], musts["customers"], musts["visitors"]) == (3600000, 2880, 7200)
+    assert musts["unit_price"] == 1250  # untouched
+    assert AuditLogEntry.objects.filter(
+        action="plan.updated", object_id=str(sales_plan.pk)
+    ).exists()
+    assert DirtyMark.objects.filter(client=sales_plan.client).exists()
+
+
+def test_applying_needs_the_write_right_a_path_and_a_feasible_one(api, writer, sales_plan):
+    body = {"kpi": "sales", "target": 3000000, "path": ["customers", "visitors"], "apply": "must"}
+
+    read_only = api.post(url(sales_plan, "solve/"), body)
+    no_path = writer.post(url(sales_plan, "solve/"), {**body, "path": []})
+    infeasible = writer.post(
+        url(sales_plan, "solve/"), {**body, "path": ["customers", "conversion"]}
+    )
+    other_month = writer.post(url(sales_plan, "solve/"), {**body, "period": "2026-09"})
+
+    assert read_only.status_code == 403
+    assert [e["field"] for e in no_path.json()["errors"]] == ["path"]
+    assert [e["field"] for e in infeasible.json()["errors"]] == ["path"]
+    assert [e["field"] for e in other_month.json()["errors"]] == ["period"]
