@@ -1,6 +1,7 @@
 """API: ``/clients/``, ``/clients/{id}/audit-log/`` and ``/webhooks/``."""
 
 import uuid
+from functools import partial
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -151,7 +152,9 @@ class WebhookViewSet(
             consultancy = key.consultancy
         else:
             consultancy, fields = consultancy_for_create(
-                self.principal, _webhook_create_serializer(self._clients()), request.data
+                self.principal,
+                partial(WebhookCreateSerializer, clients=self._clients()),
+                request.data,
             )
             client = fields.get("client")
             if client is not None and client.consultancy_id != consultancy.pk:
@@ -200,13 +203,6 @@ class WebhookViewSet(
         except ValueError:
             raise Http404 from None
         return get_object_or_404(self.get_queryset(), pk=pk)
-
-
-def _webhook_create_serializer(clients):
-    def build(*args, **kwargs):
-        return WebhookCreateSerializer(*args, clients=clients, **kwargs)
-
-    return build
 
 
 router = SimpleRouter()

@@ -358,9 +358,7 @@ class ScenarioViewSet(
     def list(self, request, *args, **kwargs):
         self._plan()  # a plan outside the client is a 404, not an empty list
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(
-            [_planned(planning.scenario_document, scenario=each) for each in page]
-        )
+        return self.get_paginated_response(_planned(planning.scenario_documents, scenarios=page))
 
     @extend_schema(responses=ScenarioSerializer)
     def retrieve(self, request, *args, **kwargs):

@@ -247,11 +247,15 @@ def plan_funnel_requirements(
     }
 
 
-def plan_scenario(*, plan: Plan, period, changes) -> dict:
+def plan_scenario(*, plan: Plan, period, changes, memo: dict | None = None) -> dict:
     """The plan's KPIs in ``period`` with ``changes`` (``[{"kpi", "value"} | {"kpi",
-    "change_pct"}]``) applied and recomputed up the tree; nothing is stored."""
+    "change_pct"}]``) applied and recomputed up the tree; nothing is stored. ``memo`` keeps the
+    plan's month values between calls (several scenarios of one plan and month load them once)."""
     month = _month(period, latest_month(plan))
-    values, nodes = month_values(plan=plan, month=month)
+    memo = {} if memo is None else memo
+    if (plan.pk, month) not in memo:
+        memo[plan.pk, month] = month_values(plan=plan, month=month)
+    values, nodes = memo[plan.pk, month]
     known = {node.key for node in nodes}
     parsed = []
     for index, change in enumerate(changes):
@@ -349,9 +353,17 @@ def scenario_delete(*, scenario: Scenario, actor: Principal | None) -> None:
     scenario.delete()
 
 
-def scenario_document(scenario: Scenario) -> dict:
+def scenario_documents(scenarios) -> list[dict]:
+    """Scenarios with their outcomes, each plan's month values loaded once."""
+    memo: dict = {}
+    return [scenario_document(scenario, memo=memo) for scenario in scenarios]
+
+
+def scenario_document(scenario: Scenario, memo: dict | None = None) -> dict:
     """The scenario with its outcome on today's data."""
-    outcome = plan_scenario(plan=scenario.plan, period=scenario.period, changes=scenario.changes)
+    outcome = plan_scenario(
+        plan=scenario.plan, period=scenario.period, changes=scenario.changes, memo=memo
+    )
     return {
         "id": scenario.pk,
         "name": scenario.name,

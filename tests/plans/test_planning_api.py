@@ -7,16 +7,25 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def api(sales_plan):
+def key_client(plan, scopes):
     from rest_framework.test import APIClient
 
     from tests.clients.factories import api_key
 
-    _key, plain = api_key(sales_plan.client.consultancy, "read")  # reading is enough
+    _key, plain = api_key(plan.client.consultancy, scopes)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {plain}")
     return client
+
+
+@pytest.fixture
+def api(sales_plan):
+    return key_client(sales_plan, "read")  # reading is enough
+
+
+@pytest.fixture
+def writer(sales_plan):
+    return key_client(sales_plan, "read,write")
 
 
 def url(plan, tail):
@@ -119,18 +128,6 @@ def test_requirements_need_a_numeric_target_and_a_known_funnel(api, sales_plan):
     assert [e["field"] for e in unknown.json()["errors"]] == ["funnel"]
 
 
-@pytest.fixture
-def writer(sales_plan):
-    from rest_framework.test import APIClient
-
-    from tests.clients.factories import api_key
-
-    _key, plain = api_key(sales_plan.client.consultancy, "read,write")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {plain}")
-    return client
-
-
 def test_a_stored_scenario_is_kept_listed_changed_and_deleted(writer, sales_plan):
     from clients.models import AuditLogEntry
     from tests.plans.builders import measure
@@ -228,3 +225,27 @@ def test_applying_needs_the_write_right_a_path_and_a_feasible_one(api, writer, s
     assert [e["field"] for e in no_path.json()["errors"]] == ["path"]
     assert [e["field"] for e in infeasible.json()["errors"]] == ["path"]
     assert [e["field"] for e in other_month.json()["errors"]] == ["period"]
+
+
+def test_listing_scenarios_loads_the_plans_month_once_whatever_their_number(writer, sales_plan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def listed_queries(count):
+        for index in range(count):
+            writer.post(
+                url(sales_plan, "scenarios/"),
+                {
+                    "name": f"S{index}",
+                    "period": "2026-09",
+                    "changes": [{"kpi": "visitors", "value": 1}],
+                },
+            )
+        with CaptureQueriesContext(connection) as queries:
+            assert writer.get(url(sales_plan, "scenarios/")).status_code == 200
+        return len(queries)
+
+    one = listed_queries(1)
+    four = listed_queries(3)  # four stored now
+
+    assert four == one
