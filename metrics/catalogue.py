@@ -1,6 +1,7 @@
 """The built-in metric catalogue, written to the database by migrations (``catalogue_sync``).
 
-Ratios are fractions (0.15 = 15%). MRR and customer counts are stocks (last value), visitors,
+Ratios are fractions (0.15 = 15%); a multiple is how many times one amount is another
+(LTV/CAC 5 = 5×). MRR and customer counts are stocks (last value), visitors,
 leads and other flows are summed, rates measured directly are levels (mean).
 """
 
@@ -24,7 +25,7 @@ BUILTIN = [
     ("arpa", "Average revenue per account", "顧客単価（ARPA）", "money", H, "avg", ""),
     ("ltv", "Customer lifetime value", "顧客生涯価値（LTV）", "money", H, "avg", ""),
     ("cac", "Customer acquisition cost", "顧客獲得単価（CAC）", "money", L, "avg", ""),
-    ("ltv_cac", "LTV to CAC", "LTV/CAC", "ratio", H, "avg", "ltv / cac"),
+    ("ltv_cac", "LTV to CAC", "LTV/CAC", "multiple", H, "avg", "ltv / cac"),
     ("churn_rate", "Churn rate", "解約率", "ratio", L, "avg", ""),
     ("nps", "Net promoter score", "NPS", "score", H, "avg", ""),
     ("dau", "Daily active users", "日次アクティブユーザー数", "people", H, "avg", ""),

@@ -7,8 +7,9 @@ as English); the template tags in ``metrics.templatetags.metrics_display`` put t
 - money in the client's currency: JPY without decimals (``¥8,330,000``); in Japanese, amounts
   from 10,000 yen in 万, 億 and 兆 rounded to the 万 (``833万円``, ``1億2,000万円``), with the
   exact amount beside it for the element's title; other currencies by their minor units;
-- ratios (fractions) as percentages with one decimal (``15.0%``); counts with thousands
-  separators; days and scores as plain numbers;
+- ratios (fractions) as percentages with one decimal (``15.0%``); multiples with one decimal
+  and ``×`` / ``倍`` (``5.0×``); counts with thousands separators; days and scores as plain
+  numbers;
 - periods as ``2026年3月`` / ``Mar 2026``, ``2026年 第1四半期`` / ``Q1 2026``.
 """
 
@@ -86,6 +87,15 @@ def ratio(value, language: str | None = None) -> Shown:
     return Shown(f"{percent}%")
 
 
+def multiple(value, language: str | None = None) -> Shown:
+    """How many times: LTV/CAC 5 → ``5.0×`` (``5.0倍`` in Japanese)."""
+    number = _decimal(value)
+    if number is None:
+        return Shown(MISSING)
+    text = format_decimal(number, format="#,##0.0", locale=_locale(language))
+    return Shown(f"{text}倍" if is_japanese(language) else f"{text}×")
+
+
 def count(value, language: str | None = None) -> Shown:
     """Thousands separated; a fraction (a requirement, a forecast) keeps one decimal."""
     number = _decimal(value)
@@ -105,6 +115,8 @@ def metric_value(value, unit: str, currency: str, language: str | None) -> Shown
         return money(value, currency, language)
     if unit == "ratio":
         return ratio(value, language)
+    if unit == "multiple":
+        return multiple(value, language)
     if unit in ("count", "people"):
         return count(value, language)
     return plain(value, language)
@@ -167,6 +179,8 @@ def input_affixes(unit: str, currency: str, language: str | None) -> tuple[str, 
         return (get_currency_symbol(currency, locale=_locale(language)), "")
     if unit == "ratio":
         return ("", "%")
+    if unit == "multiple":
+        return ("", "倍" if japanese else "×")
     return ("", INPUT_WORDS["ja" if japanese else "en"].get(unit, ""))
 
 

@@ -38,6 +38,7 @@ class Metric(models.Model):
         MONEY = "money", _("money (the client's currency)")
         COUNT = "count", _("count")
         RATIO = "ratio", _("ratio (0.15 = 15%)")
+        MULTIPLE = "multiple", _("multiple (5 = 5 times)")
         DAYS = "days", _("days")
         SCORE = "score", _("score")
         PEOPLE = "people", _("people")

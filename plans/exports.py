@@ -115,15 +115,15 @@ def as_csv(table: Table) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-PERCENT, WHOLE, DECIMAL = "0.0%", "#,##0", "#,##0.##"
+PERCENT, WHOLE, DECIMAL, TIMES = "0.0%", "#,##0", "#,##0.##", '0.0"×"'
 VALUE_COLUMNS = (4, 5, 6, 10, 12)  # actual, must, stretch, change, forecast (1-based)
 SHARE_COLUMNS = (7, 8, 11)  # attainment, progress, change (%)
 
 
 def _formats(unit: str) -> dict[int, str]:
     """Each numeric column's format in a row of this unit: shares as percentages, money as
-    whole amounts, ratios as percentages, the rest with up to two decimals."""
-    value = {"money": WHOLE, "ratio": PERCENT}.get(unit, DECIMAL)
+    whole amounts, ratios as percentages, multiples with ×, the rest with up to two decimals."""
+    value = {"money": WHOLE, "ratio": PERCENT, "multiple": TIMES}.get(unit, DECIMAL)
     return {**dict.fromkeys(VALUE_COLUMNS, value), **dict.fromkeys(SHARE_COLUMNS, PERCENT)}
 
 

@@ -29,6 +29,7 @@ ZERO, ONE = Decimal(0), Decimal(1)
 # The values a metric of each unit can take: (lowest, highest); None is open.
 DOMAINS: dict[str, tuple[Decimal | None, Decimal | None]] = {
     "ratio": (ZERO, ONE),
+    "multiple": (ZERO, None),
     "money": (ZERO, None),
     "count": (ZERO, None),
     "days": (ZERO, None),

@@ -61,6 +61,14 @@ def test_ratios_are_percentages_with_one_decimal(fraction, shown):
     assert display.ratio(fraction, "en").text == shown
 
 
+def test_multiples_read_as_times_not_as_percentages():
+    # LTV/CAC = 1,200,000 / 400,000 = 3: three times, not 300.0%.
+    assert display.metric_value(Decimal(3), "multiple", "JPY", "en").text == "3.0×"
+    assert display.metric_value(Decimal("2.666667"), "multiple", "JPY", "ja").text == "2.7倍"
+    assert display.input_affixes("multiple", "JPY", "ja") == ("", "倍")
+    assert display.input_affixes("multiple", "JPY", "en") == ("", "×")
+
+
 def test_counts_have_separators_and_keep_one_decimal_when_fractional():
     assert display.count(1_500, "en").text == "1,500"
     # 100 customers at 80% / 25% / 15% need 3,333.3 visitors.

@@ -102,7 +102,7 @@ def test_flexing_the_conversion_instead_needs_120_percent_which_is_infeasible():
 
 def test_ltv_over_cac_to_five_needs_ltv_two_million_or_cac_240000():
     tree = [
-        node("ltv_cac", "ltv_cac", formula="ltv / cac", unit="ratio"),
+        node("ltv_cac", "ltv_cac", formula="ltv / cac", unit="multiple"),
         node("ltv", "ltv", "ltv_cac", unit="money"),
         node("cac", "cac", "ltv_cac", unit="money", higher=False),
     ]
@@ -118,6 +118,17 @@ def test_ltv_over_cac_to_five_needs_ltv_two_million_or_cac_240000():
         "ltv": D("0.666667"),
         "cac": D("-0.4"),
     }
+
+
+def test_a_multiple_above_one_is_feasible_where_a_ratio_is_not():
+    # margin_x = ltv_cac x 1 under a parent: 5 times is a fine multiple, an impossible ratio.
+    for unit, feasible in (("multiple", True), ("ratio", False)):
+        tree = [
+            node("top", "revenue", formula="ltv_cac * 100"),
+            node("ltv_cac", "ltv_cac", "top", unit=unit),
+        ]
+        row = solve(tree, "top", D(500), {"ltv_cac": D(3)}.get)["alternatives"][0]
+        assert (row["required"], row["feasible"]) == ((D(5), True) if feasible else (None, False))
 
 
 @pytest.mark.parametrize(

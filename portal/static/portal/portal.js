@@ -14,6 +14,10 @@
     const language = chart.language || document.documentElement.lang || "en";
     const japanese = language.startsWith("ja");
     const notation = compact ? { notation: "compact", maximumFractionDigits: 1 } : {};
+    if (chart.unit === "multiple") {
+      const times = new Intl.NumberFormat(language, { maximumFractionDigits: 1 });
+      return (value) => times.format(value) + (japanese ? "倍" : "×");
+    }
     if (chart.unit === "ratio") {
       const percent = new Intl.NumberFormat(language, { maximumFractionDigits: 1 });
       return (value) => percent.format(value * 100) + "%";
