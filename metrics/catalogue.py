@@ -1,7 +1,7 @@
 """The built-in metric catalogue, written to the database by migrations (``catalogue_sync``).
 
 Ratios are fractions (0.15 = 15%); a multiple is how many times one amount is another
-(LTV/CAC 5 = 5×). MRR and customer counts are stocks (last value), visitors,
+(LTV/CAC 5 = five times). MRR and customer counts are stocks (last value), visitors,
 leads and other flows are summed, rates measured directly are levels (mean).
 """
 

@@ -8,8 +8,8 @@ as English); the template tags in ``metrics.templatetags.metrics_display`` put t
   from 10,000 yen in 万, 億 and 兆 rounded to the 万 (``833万円``, ``1億2,000万円``), with the
   exact amount beside it for the element's title; other currencies by their minor units;
 - ratios (fractions) as percentages with one decimal (``15.0%``); multiples with one decimal
-  and ``×`` / ``倍`` (``5.0×``); counts with thousands separators; days and scores as plain
-  numbers;
+  and the times sign or ``倍`` (``5.0倍``); counts with thousands separators; days and scores
+  as plain numbers;
 - periods as ``2026年3月`` / ``Mar 2026``, ``2026年 第1四半期`` / ``Q1 2026``.
 """
 
@@ -87,8 +87,20 @@ def ratio(value, language: str | None = None) -> Shown:
     return Shown(f"{percent}%")
 
 
+def change(value, language: str | None = None) -> Shown:
+    """A relative change as a signed percentage with one decimal: 0.666667 → ``+66.7%``,
+    -0.4 → ``-40.0%`` (with a minus sign, U+2212); no change is ``±0.0%``."""
+    fraction = _decimal(value)
+    if fraction is None:
+        return Shown(MISSING)
+    percent = format_decimal(abs(fraction) * 100, format="#,##0.0", locale=_locale(language))
+    if percent.strip("0.,") == "":
+        return Shown(f"±{percent}%")
+    return Shown(f"{'+' if fraction > 0 else '−'}{percent}%")
+
+
 def multiple(value, language: str | None = None) -> Shown:
-    """How many times: LTV/CAC 5 → ``5.0×`` (``5.0倍`` in Japanese)."""
+    """How many times: LTV/CAC 5 → ``5.0`` and the times sign (``5.0倍`` in Japanese)."""
     number = _decimal(value)
     if number is None:
         return Shown(MISSING)

@@ -1,7 +1,7 @@
 """The demo's plans and data: three clients, each with a complete plan — a KPI tree whose KGI is
 a formula over its drivers, dated milestones, a funnel — and measurements from 18 months back
-through the month in progress: one on track, one at risk, one off track, computed (a
-``load_demo`` step).
+through the month in progress: one on track, one at risk, one off track, computed, and two
+saved scenarios each (an upside and a downside) for planning (a ``load_demo`` step).
 
 The numbers follow each plan's own must path, scaled by a per-metric factor (above 1 beats the
 plan, below 1 falls short; inverted for lower-is-better metrics) with a little deterministic
@@ -143,6 +143,8 @@ class Scenario:
     factors: dict[str, float] = field(default_factory=dict)  # per metric
     weak_stage: str | None = None  # a funnel stage converting well below its target
     first_stage: tuple[float, float] | None = None  # first funnel stage a month: (then, now)
+    # What-ifs the consultant saved for the client: name -> [(KPI, relative change)].
+    what_ifs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 SCENARIOS = [
@@ -154,6 +156,10 @@ SCENARIOS = [
         1.06,
         {"trial_customers": 1.2},
         first_stage=(22.0, 40.0),
+        what_ifs={
+            "上振れ:顧客+10%・単価+5%": [("paying_customers", "0.1"), ("arpa", "0.05")],
+            "下振れ:顧客-10%": [("paying_customers", "-0.1")],
+        },
     ),
     # At risk: new customers just short, repeat customers well short (health amber).
     Scenario(
@@ -163,6 +169,10 @@ SCENARIOS = [
         0.95,
         {"repeat_customers": 0.8},
         weak_stage="referrals",
+        what_ifs={
+            "上振れ:新規+10%・客単価+5%": [("new_customers", "0.1"), ("arpa", "0.05")],
+            "下振れ:リピート-20%": [("repeat_customers", "-0.2")],
+        },
     ),
     # Off track: leads and revenue far behind, consultations rarely booked.
     Scenario(
@@ -172,6 +182,10 @@ SCENARIOS = [
         0.62,
         {"cac": 0.7},
         weak_stage="consultations",
+        what_ifs={
+            "上振れ:CAC-20%": [("cac", "-0.2")],
+            "下振れ:LTV-10%": [("ltv", "-0.1")],
+        },
     ),
 ]
 
@@ -286,6 +300,7 @@ def plans_and_data(context) -> None:
     from plans.models import Plan
     from plans.plan_templates import TEMPLATES
     from plans.services import plan_create, plan_replace, scorecards_recompute
+    from plans.services.planning import scenario_save
     from plans.services.recompute.inputs import active_plan_inputs
 
     clients = context.objects["clients"]
@@ -306,3 +321,12 @@ def plans_and_data(context) -> None:
         rows = series_for(scenario, active_plan_inputs(client_id=client.pk), by_key, today)
         measurements_upsert(client=client, rows=rows, actor=None, default_source="demo")
         scorecards_recompute(client_id=client.pk)
+        plan = Plan.objects.get(client=client, status=Plan.Status.ACTIVE)
+        for name, changes in scenario.what_ifs.items():
+            if not plan.scenarios.filter(name=name).exists():
+                scenario_save(
+                    plan=plan,
+                    name=name,
+                    changes=[{"kpi": kpi, "change_pct": change} for kpi, change in changes],
+                    actor=None,
+                )

@@ -47,6 +47,27 @@ HEALTH = {
 }
 
 
+# A planned value (a scenario's KGI) against its targets.
+REACHES = {
+    "stretch": Badge(
+        pgettext_lazy("target", "Reaches stretch"), "★", "good", _("meets or beats the stretch")
+    ),
+    "must": Badge(
+        pgettext_lazy("target", "Reaches must"), "✓", "fine", _("meets or beats the must")
+    ),
+    "short": Badge(pgettext_lazy("target", "Short of must"), "✕", "bad", _("below the must")),
+}
+
+
+def reaches_badge(meets_must: bool | None, meets_stretch: bool | None) -> Badge | None:
+    """What a planned value reaches; None when it has no value or no must to hold it to."""
+    if meets_stretch:
+        return REACHES["stretch"]
+    if meets_must is None:
+        return None
+    return REACHES["must"] if meets_must else REACHES["short"]
+
+
 def status_badge(status: str | None) -> Badge:
     return STATUSES.get(status or "no_data", Badge(status or "", "?", "none"))
 

@@ -122,7 +122,8 @@ SHARE_COLUMNS = (7, 8, 11)  # attainment, progress, change (%)
 
 def _formats(unit: str) -> dict[int, str]:
     """Each numeric column's format in a row of this unit: shares as percentages, money as
-    whole amounts, ratios as percentages, multiples with ×, the rest with up to two decimals."""
+    whole amounts, ratios as percentages, multiples with the times sign,
+    the rest with up to two decimals."""
     value = {"money": WHOLE, "ratio": PERCENT, "multiple": TIMES}.get(unit, DECIMAL)
     return {**dict.fromkeys(VALUE_COLUMNS, value), **dict.fromkeys(SHARE_COLUMNS, PERCENT)}
 

@@ -34,12 +34,13 @@ class WaypointAdminSite(UnfoldAdminSite):
         return TemplateResponse(request, "admin/index.html", context)
 
     def extra_urls(self):
-        """A client's hub, its recompute, its scorecard's exports and its diagnostics (unfold adds
-        these)."""
+        """A client's hub, its recompute, its scorecard's exports, its diagnostics and its
+        planning (unfold adds these)."""
         from portal import workspace
 
         client = "clients/<uuid:client_id>/"
         run = f"{client}diagnostics/<uuid:run_id>/"
+        planned = f"{client}planning/"
         pages = [  # (path, view in portal.workspace, URL name)
             (f"{client}hub/", workspace.client_hub, "client_hub"),
             (f"{client}recompute/", workspace.client_recompute, "client_recompute"),
@@ -52,6 +53,14 @@ class WaypointAdminSite(UnfoldAdminSite):
             (run, workspace.client_diagnostic, "client_diagnostic"),
             (f"{run}answers/", workspace.client_diagnostic_answers, "client_diagnostic_answers"),
             (f"{run}submit/", workspace.client_diagnostic_submit, "client_diagnostic_submit"),
+            (planned, workspace.client_planning, "client_planning"),
+            (f"{planned}apply/", workspace.client_planning_apply, "client_planning_apply"),
+            (f"{planned}scenarios/", workspace.client_scenario_save, "client_scenario_save"),
+            (
+                f"{planned}scenarios/<uuid:scenario_id>/delete/",
+                workspace.client_scenario_delete,
+                "client_scenario_delete",
+            ),
         ]
         return [
             path(route, self.admin_view(partial(function, self)), name=name)

@@ -13,6 +13,7 @@ urlpatterns = [
     path(f"{client}kpis/<str:key>/", views.kpi, name="kpi"),
     path(f"{client}milestones/", views.milestones, name="milestones"),
     path(f"{client}funnel/", views.funnel, name="funnel"),
+    path(f"{client}planning/", views.planning_page, name="planning"),
     path(f"{client}diagnostics/", views.diagnostics_list, name="diagnostics"),
     path(f"{client}diagnostics/<uuid:run_id>/", views.diagnostic, name="diagnostic"),
     path(

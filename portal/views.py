@@ -25,7 +25,7 @@ from metrics import display
 from metrics.periods import Granularity, Period, PeriodError
 from plans.selectors import scorecard_rows
 from plans.services.recompute.jobs import recompute_job_create
-from portal import questionnaires, selectors
+from portal import planning, questionnaires, selectors
 
 
 def client_page(view):
@@ -158,6 +158,27 @@ def job(request, page, job_id):
     if finished and request.htmx:
         return HttpResponseClientRefresh()
     return render(request, "portal/partials/job.html", {"job": found, "client": page.client})
+
+
+# --- planning (逆算) ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@client_page
+def planning_page(request, page):
+    """The scenarios the consultant saved, and the what-if panel: moving a driver shows where
+    the KGIs would land (a POST of the panel computes it again; nothing is stored, so anyone who
+    may read the client may ask)."""
+    typed = request.POST if request.method == "POST" else None
+    found = planning.what_if(page, page.plan, typed) if page.plan is not None else None
+    if request.method == "POST" and request.htmx:
+        return render(request, "portal/partials/what_if.html", _context(page, what_if=found))
+    comparison = planning.comparison(page, page.plan) if page.plan is not None else None
+    return render(
+        request,
+        "portal/planning.html",
+        _context(page, what_if=found, comparison=comparison, section="planning"),
+    )
 
 
 # --- diagnostics --------------------------------------------------------------------------------

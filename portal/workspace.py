@@ -5,6 +5,8 @@ through the signed-in person's scope, like the portal (404 outside it)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
@@ -20,8 +22,12 @@ from diagnostics.selectors import latest_versions, template_for_client, template
 from metrics import display
 from metrics.periods import Granularity, Period, PeriodError
 from plans import exports
+from plans.admin.forms import problems_of
+from plans.document import DocumentInvalid
+from plans.models import KpiNode
+from plans.services import planning as plans_planning
 from plans.services.recompute.jobs import recompute_job_create
-from portal import questionnaires, selectors
+from portal import planning, questionnaires, selectors
 
 RECENT = 8  # rows of each recent list on the hub
 
@@ -191,3 +197,121 @@ def client_diagnostic_submit(site, request, client_id, run_id):
     except diagnostics.RunClosed:
         messages.info(request, _("This diagnostic was submitted already."))
     return redirect(_run_url(page.client.pk, run.pk))
+
+
+# --- planning backwards (逆算) -------------------------------------------------------------------
+
+
+def _planning_url(client_id, query: str = "") -> str:
+    url = reverse("admin:client_planning", kwargs={"client_id": client_id})
+    return f"{url}?{query}" if query else url
+
+
+def client_planning(site, request, client_id):
+    """From a KGI target down to its drivers, a funnel's requirements, the scenarios side by
+    side, and a new scenario — for the client's active plan."""
+    page = _page(request, client_id)
+    plan = page.plan
+    context = {
+        **site.each_context(request),
+        "title": _("Planning for %(client)s") % {"client": page.client.name},
+        "page": page,
+        "client": page.client,
+        "plan": plan,
+    }
+    if plan is not None:
+        context.update(
+            walk=planning.walk_down(page, plan, request.GET),
+            needs=planning.funnel_needs(page, plan, request.GET),
+            comparison=planning.comparison(page, plan),
+            scenario_fields=planning.scenario_fields(page, plan),
+        )
+    request.current_app = site.name
+    status = 400 if plan is not None and context["walk"].errors else 200
+    return TemplateResponse(request, "admin/portal/planning.html", context, status=status)
+
+
+def _planned_plan(request, client_id):
+    page = _writable_page(request, client_id)
+    if page.plan is None:
+        raise Http404
+    return page, page.plan
+
+
+def client_planning_apply(site, request, client_id):
+    """The walked-down requirements become the KPIs' must or stretch targets."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    page, plan = _planned_plan(request, client_id)
+    post = request.POST
+    query = urlencode(
+        [(name, post.get(name, "")) for name in ("kpi", "target", "period", "basis")]
+        + [("path", key) for key in post.getlist("path")]
+    )
+    try:
+        unit = page.metrics[plan.kpis.get(key=post.get("kpi")).metric.key].unit
+        answer = plans_planning.plan_solve(
+            plan=plan,
+            kpi=post.get("kpi", ""),
+            target=planning.typed_value(post.get("target", ""), unit),
+            period=post.get("period") or None,
+            basis=post.get("basis") or "actual",
+            path=post.getlist("path"),
+            apply=post.get("level"),
+            actor=page.principal,
+        )
+    except (KpiNode.DoesNotExist, planning.Typed) as exc:
+        messages.error(request, str(exc) if isinstance(exc, planning.Typed) else _("No such KPI."))
+    except plans_planning.PlanningError as exc:
+        messages.error(request, exc.message)
+    except DocumentInvalid as exc:
+        for line in problems_of(exc):
+            messages.error(request, line)
+    else:
+        level = answer["applied"]["as"]
+        words = _("must") if level == "must" else _("stretch")
+        messages.success(
+            request,
+            _("Saved as the %(level)s targets of %(count)d KPIs; the scorecard follows.")
+            % {"level": words, "count": len(answer["applied"]["kpis"])},
+        )
+    return redirect(_planning_url(page.client.pk, query))
+
+
+def client_scenario_save(site, request, client_id):
+    """A scenario typed as changes in percent, kept for the plan."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    page, plan = _planned_plan(request, client_id)
+    name = request.POST.get("name", "").strip()
+    changes, errors = planning.scenario_changes(plan, request.POST)
+    if not name:
+        messages.error(request, _("Give the scenario a name."))
+    elif errors or not changes:
+        messages.error(
+            request,
+            "; ".join(f"{key}: {message}" for key, message in errors.items())
+            or _("Change at least one KPI."),
+        )
+    else:
+        try:
+            plans_planning.scenario_save(
+                plan=plan, name=name[:200], changes=changes, actor=page.principal
+            )
+        except plans_planning.PlanningError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The scenario “%(name)s” was saved.") % {"name": name})
+    return redirect(_planning_url(page.client.pk) + "#scenarios")
+
+
+def client_scenario_delete(site, request, client_id, scenario_id):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    page, plan = _planned_plan(request, client_id)
+    scenario = plan.scenarios.filter(pk=scenario_id).first()
+    if scenario is None:
+        raise Http404
+    plans_planning.scenario_delete(scenario=scenario, actor=page.principal)
+    messages.success(request, _("The scenario “%(name)s” was deleted.") % {"name": scenario.name})
+    return redirect(_planning_url(page.client.pk) + "#scenarios")

@@ -1,7 +1,8 @@
 """Template tags that show values the way ``metrics.display`` writes them, in the language of
 the request: ``{% load metrics_display %}`` then ``{% money value client %}``,
-``{% metric_value value metric client %}``, ``{% ratio value %}``, ``{% count value %}``,
-``{% period_label period %}``, ``{% day_label date %}`` and ``{% metric_name metric %}``."""
+``{% metric_value value metric client %}``, ``{% ratio value %}``, ``{% change value %}``,
+``{% count value %}``, ``{% period_label period %}``, ``{% day_label date %}`` and
+``{% metric_name metric %}``."""
 
 from datetime import datetime
 
@@ -48,6 +49,12 @@ def metric_value_exact(value, metric, client_or_currency):
 @register.simple_tag
 def ratio(value):
     return _html(display.ratio(value, get_language()))
+
+
+@register.simple_tag
+def change(value):
+    """A relative change, signed: ``+66.7%``."""
+    return _html(display.change(value, get_language()))
 
 
 @register.simple_tag

@@ -22,7 +22,8 @@ from clients.services.audit import actor_label, audit_record, json_safe
 from metrics.periods import Granularity, Period, PeriodError
 from metrics.selectors import client_today, metrics_for_client
 from plans.arithmetic import planning
-from plans.arithmetic.scorecard import tidy
+from plans.arithmetic.bottlenecks import formula_over_children
+from plans.arithmetic.scorecard import children_of, tidy
 from plans.models import Funnel, KpiNode, Milestone, Plan, Scenario
 from plans.selectors import plan_document, plan_with_document
 from plans.services.plans import plan_replace
@@ -125,6 +126,61 @@ def _month(raw, default: Period) -> Period:
     return period
 
 
+@dataclass(frozen=True)
+class _Solving:
+    month: Period
+    target: Decimal
+    values: MonthValues
+    nodes: list
+    column: int
+
+    def basis(self, key: str) -> Decimal | None:
+        return self.values.kpis[key][self.column]
+
+
+def _solving(plan: Plan, kpi: str, target, period, basis: str) -> _Solving:
+    node = plan.kpis.filter(key=kpi).first()
+    if node is None:
+        raise PlanningError("kpi", _("%(key)s is not a KPI of this plan.") % {"key": kpi})
+    if basis not in BASES:
+        raise PlanningError("basis", _("One of %(choices)s.") % {"choices": ", ".join(BASES)})
+    month = _month(
+        period, Period.containing(Granularity.MONTH, Period.parse(node.target_period).end)
+    )
+    values, nodes = month_values(plan=plan, month=month)
+    if target is None:
+        target = values.kpis[kpi][1]
+        if target is None:
+            raise PlanningError(
+                "target", _("Give a target: the KPI has no must target for the month.")
+            )
+    return _Solving(month, Decimal(target), values, nodes, BASES.index(basis))
+
+
+def _solved(solving: _Solving, kpi: str, target: Decimal, path=()) -> dict:
+    try:
+        return planning.solve(solving.nodes, kpi, target, solving.basis, path)
+    except planning.NotSolvable as exc:
+        if str(exc) == kpi:
+            raise PlanningError(
+                "kpi", _("This KPI has no formula over its children to solve.")
+            ) from None
+        raise PlanningError(
+            "path", _("%(key)s is not a child of the step before.") % {"key": exc}
+        ) from None
+
+
+def _answer(solving: _Solving, kpi: str, basis: str, path) -> dict:
+    return {
+        "kpi": kpi,
+        "period": str(solving.month),
+        "target": tidy(solving.target),
+        "basis": basis,
+        "current": tidy(solving.basis(kpi)),
+        **_solved(solving, kpi, solving.target, path),
+    }
+
+
 def plan_solve(
     *,
     plan: Plan,
@@ -141,47 +197,63 @@ def plan_solve(
     requirement walked down ``path``. With ``apply`` ("must" or "stretch"), ``kpi``'s target
     and each step's requirement become those targets of the plan (``plan_solve_apply``).
     Raises ``PlanningError`` (or the plan document's ``DocumentInvalid`` when applying)."""
-    node = plan.kpis.filter(key=kpi).first()
-    if node is None:
-        raise PlanningError("kpi", _("%(key)s is not a KPI of this plan.") % {"key": kpi})
-    if basis not in BASES:
-        raise PlanningError("basis", _("One of %(choices)s.") % {"choices": ", ".join(BASES)})
-    month = _month(
-        period, Period.containing(Granularity.MONTH, Period.parse(node.target_period).end)
-    )
-    values, nodes = month_values(plan=plan, month=month)
-    if target is None:
-        target = values.kpis[kpi][1]
-        if target is None:
-            raise PlanningError(
-                "target", _("Give a target: the KPI has no must target for the month.")
-            )
-    column = BASES.index(basis)
-    try:
-        result = planning.solve(
-            nodes, kpi, Decimal(target), lambda key: values.kpis[key][column], path
-        )
-    except planning.NotSolvable as exc:
-        if str(exc) == kpi:
-            raise PlanningError(
-                "kpi", _("This KPI has no formula over its children to solve.")
-            ) from None
-        raise PlanningError(
-            "path", _("%(key)s is not a child of the step before.") % {"key": exc}
-        ) from None
-    answer = {
-        "kpi": kpi,
-        "period": str(month),
-        "target": tidy(Decimal(target)),
-        "basis": basis,
-        "current": tidy(values.kpis[kpi][column]),
-        **result,
-    }
+    solving = _solving(plan, kpi, target, period, basis)
+    answer = _answer(solving, kpi, basis, path)
     if apply is not None:
         answer["applied"] = plan_solve_apply(
             plan=plan, answer=answer, level=apply, path=path, actor=actor
         )
     return answer
+
+
+def plan_walk_down(
+    *, plan: Plan, kpi: str, target=None, period=None, basis: str = "actual", path=()
+) -> dict:
+    """``plan_solve``'s answer with ``levels``: the KPI and each step of ``path`` reached with a
+    feasible requirement, each with what its own children would need for it (``{"kpi",
+    "target", "current", "alternatives"}``), for a person walking the requirement down the
+    tree a level at a time. A step without a formula over children ends the walk."""
+    solving = _solving(plan, kpi, target, period, basis)
+    answer = _answer(solving, kpi, basis, path)
+    levels = [
+        {
+            "kpi": kpi,
+            "target": answer["target"],
+            "current": answer["current"],
+            "alternatives": answer["alternatives"],
+        }
+    ]
+    solvable = set(solvable_kpis(solving.nodes))
+    for step in answer["cascade"]:
+        if not step["feasible"] or step["kpi"] not in solvable:
+            break
+        below = _solved(solving, step["kpi"], step["required"])
+        levels.append(
+            {
+                "kpi": step["kpi"],
+                "target": step["required"],
+                "current": step["basis_value"],
+                "alternatives": below["alternatives"],
+            }
+        )
+    return {**answer, "levels": levels}
+
+
+def solvable_kpis(nodes) -> list[str]:
+    """The keys of the KPIs (planning nodes) whose formula runs over their children: those a
+    requirement can be solved for, in tree order."""
+    children = children_of([node.tree for node in nodes])
+    return [
+        node.key
+        for node in nodes
+        if children.get(node.key) and formula_over_children(node.tree, children[node.key])
+    ]
+
+
+def plan_planning_nodes(plan: Plan) -> list[planning.PlanningNode]:
+    """The plan's KPIs as planning nodes (no measurement is read)."""
+    plan = _loaded(plan)
+    return _nodes(plan, inputs_of(plan, list(metrics_for_client(plan.client))))
 
 
 @transaction.atomic
@@ -220,19 +292,27 @@ def plan_solve_apply(*, plan: Plan, answer: dict, level: str, path, actor) -> di
 
 
 def plan_funnel_requirements(
-    *, plan: Plan, funnel: str, target: Decimal, period=None, conversions: str = "target"
+    *, plan: Plan, funnel: str, target: Decimal | None, period=None, conversions: str = "target"
 ) -> dict:
     """The stage volumes ``funnel`` needs for ``target`` at its last stage in ``period``
-    (default: the latest closed month), with the target or the month's actual conversions."""
+    (default: the latest closed month), with the target or the month's actual conversions.
+    Without a target: the must of the plan's KPI on the last stage's metric, else the last
+    stage's actual volume."""
     if conversions not in CONVERSIONS:
         raise PlanningError(
             "conversions", _("One of %(choices)s.") % {"choices": ", ".join(CONVERSIONS)}
         )
     today = client_today(plan.client)
     month = _month(period, Period.containing(Granularity.MONTH, today).previous())
-    values = month_values(plan=plan, month=month)[0]
+    values, nodes = month_values(plan=plan, month=month)
     if funnel not in values.funnels:
         raise PlanningError("funnel", _("%(key)s is not a funnel of this plan.") % {"key": funnel})
+    if target is None:
+        _name, last_metric, _target, _conversion, last_volume = values.funnels[funnel][-1]
+        musts = [values.kpis[node.key][1] for node in nodes if node.tree.metric == last_metric]
+        target = next((must for must in musts if must is not None), last_volume)
+        if target is None:
+            raise PlanningError("target", _("Give the number the last stage should reach."))
     use_target = conversions == "target"
     stages = [
         planning.StageInput(name, metric, target_conv if use_target else actual_conv, volume)

@@ -18,6 +18,16 @@ def health_badge(health):
     return {"badge": display.health_badge(health), "kind": "health", "value": health or "no_data"}
 
 
+@register.inclusion_tag("plans/partials/badge.html")
+def reaches_badge(meets_must, meets_stretch):
+    """A scenario's KGI against its targets: reaches the stretch, the must, or falls short."""
+    badge = display.reaches_badge(meets_must, meets_stretch)
+    if badge is None:
+        return {"badge": None}
+    value = "stretch" if meets_stretch else "must" if meets_must else "short"
+    return {"badge": badge, "kind": "reaches", "value": value}
+
+
 @register.simple_tag
 def status_word(status):
     """The status as a word alone (for a select's option, where no markup goes)."""

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clients.admin_scoping import ConsultancyScopedAdmin, TenantScopedAdmin
+from plans.models import Scenario
 
 # By hand from the world (tests/tenancy.py): A's owner and manager see A1 and A2, the
 # consultant the A1 they are assigned to, B's owner B1.
@@ -89,9 +90,18 @@ def test_a_foreign_clients_pages_are_404(world):
         f"/admin/clients/{client.pk}/hub/",
         f"/admin/clients/{client.pk}/diagnostics/",
         f"/admin/clients/{client.pk}/scorecard/2026-09.csv",
+        f"/admin/clients/{client.pk}/planning/",
     ):
         assert browser.get(url).status_code == 404, url
-    assert browser.post(f"/admin/clients/{client.pk}/recompute/").status_code == 404
+    scenario = client.plans.get().scenarios.get()
+    for url in (
+        f"/admin/clients/{client.pk}/recompute/",
+        f"/admin/clients/{client.pk}/planning/apply/",
+        f"/admin/clients/{client.pk}/planning/scenarios/",
+        f"/admin/clients/{client.pk}/planning/scenarios/{scenario.pk}/delete/",
+    ):
+        assert browser.post(url, {"name": "x", "kpi": "mrr", "level": "must"}).status_code == 404
+    assert Scenario.objects.filter(pk=scenario.pk).exists()
     change = browser.get(f"/admin/clients/client/{client.pk}/change/")
     assert change.status_code == 302  # the admin's "not found" goes back to its home
 

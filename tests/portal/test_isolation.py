@@ -30,6 +30,9 @@ PAGES = {
     "kpi": ("get", READ, lambda world, client: {"key": "leads"}, None),
     "milestones": ("get", READ, None, None),
     "funnel": ("get", READ, None, None),
+    "planning": ("get", READ, None, None),
+    # The what-if stores nothing: a reader may ask it.
+    "planning-what-if": ("post", READ, None, {"kpi-leads": "150"}),
     "diagnostics": ("get", READ, None, None),
     "diagnostics-start": ("post", WRITE, None, {"template": "strategy-quick-check"}),
     "diagnostic": ("get", READ, _run, None),
@@ -39,7 +42,8 @@ PAGES = {
     "recompute": ("post", WRITE, None, {}),
     "job": ("get", READ, _job, None),
 }
-ROUTE_OF = {"diagnostics-start": "diagnostics"}  # the same address as the list, posted to
+# The same address as the page, posted to.
+ROUTE_OF = {"diagnostics-start": "diagnostics", "planning-what-if": "planning"}
 # What a person allowed to do it gets: a redirect after a write, 400 when the world's
 # unanswered run is submitted, else the page.
 OK = {

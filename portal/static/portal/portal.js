@@ -118,7 +118,31 @@
     });
   }
 
+  // The what-if panel: a driver's slider (its change against now, in %) and its value field
+  // move together; htmx sends the form (the values) and shows the outcome.
+  function lever(fieldset) {
+    const base = Number(fieldset.dataset.base);
+    const slider = fieldset.querySelector("[data-lever-slider]");
+    const value = fieldset.querySelector("[data-lever-value]");
+    const shown = fieldset.querySelector("[data-lever-change]");
+    const decimals = fieldset.dataset.unit === "money" ? 0 : 2;
+    const label = (percent) => { shown.textContent = (percent > 0 ? "+" : "") + percent + "%"; };
+    slider.addEventListener("input", () => {
+      const percent = Number(slider.value);
+      value.value = String(Number((base * (1 + percent / 100)).toFixed(decimals)));
+      label(percent);
+    });
+    value.addEventListener("input", () => {
+      const typed = Number(value.value.replace(/,/g, ""));
+      if (value.value.trim() === "" || !Number.isFinite(typed) || base === 0) return;
+      const percent = Math.round((typed / base - 1) * 100);
+      slider.value = String(percent);
+      label(percent);
+    });
+  }
+
   function start() {
+    document.querySelectorAll("[data-lever]").forEach(lever);
     document.querySelectorAll("canvas[data-chart='kpi']").forEach(kpiChart);
     document.querySelectorAll("canvas[data-chart='sections']").forEach(sectionChart);
     document.querySelectorAll("canvas[data-chart='attainment']").forEach(attainmentChart);

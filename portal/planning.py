@@ -1,0 +1,468 @@
+"""Planning backwards (逆算) as pages: the consultant's walk from a KGI target down to its
+drivers, a funnel's requirements and the saved scenarios side by side (the admin), and the
+client's what-if panel (the portal). What is computed is ``plans.services.planning``'s; this
+module reads what a person typed — a ratio as a percentage, like the plan editor — and lays the
+answers out for the templates, with each KPI's metric so numbers show in their unit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from metrics.display import input_affixes
+from metrics.models import Metric
+from metrics.periods import Period
+from plans.admin.editor import as_percent, from_percent, typed_number
+from plans.models import Plan, Scenario
+from plans.services import planning
+from portal.selectors import ClientPage
+
+LARGEST_EXPONENT = 15  # a typed planning number beyond 10^15 is a typo, not a plan
+
+
+class Typed(ValueError):
+    """A number a person typed that is not one."""
+
+
+def typed_value(text: str, unit: str) -> Decimal | None:
+    """The value a person typed for a metric of ``unit``: a ratio as a percentage (15 → 0.15),
+    anything else as it is; blank is None. Raises ``Typed``."""
+    text = (text or "").strip().replace(",", "")
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise Typed(_("Type a number, like 1500 or 12.5.")) from None
+    if not number.is_finite() or abs(number.adjusted()) > LARGEST_EXPONENT:
+        raise Typed(_("Type a number, like 1500 or 12.5."))
+    return Decimal(from_percent(str(number))) if unit == "ratio" else number
+
+
+def shown_typed(value, unit: str) -> str:
+    """A value as a person would type it back: a ratio as its percentage."""
+    if value is None:
+        return ""
+    return as_percent(value) if unit == "ratio" else typed_number(value)
+
+
+def _metric(page: ClientPage, node) -> Metric:
+    return page.metrics[node.tree.metric]
+
+
+# --- the walk down from a KGI target --------------------------------------------------------------
+
+
+@dataclass
+class Driver:
+    kpi: str
+    metric: Metric
+    basis_value: Decimal | None
+    required: Decimal | None
+    change_pct: Decimal | None
+    feasible: bool
+    chosen: bool
+    walk_query: str  # the page's query that walks down to (or chooses) this driver
+
+
+@dataclass
+class Level:
+    kpi: str
+    metric: Metric
+    target: Decimal
+    current: Decimal | None
+    drivers: list[Driver]
+
+
+@dataclass
+class WalkDown:
+    """What the solve form asked (as typed) and what it found."""
+
+    choices: list[tuple[str, Metric]]  # the KPIs a requirement can be solved for
+    kpi: str = ""
+    target_text: str = ""
+    period_text: str = ""
+    basis: str = "actual"
+    path: list[str] = field(default_factory=list)
+    affixes: tuple[str, str] = ("", "")
+    errors: dict[str, str] = field(default_factory=dict)
+    period: Period | None = None
+    levels: list[Level] = field(default_factory=list)
+    applicable: list[tuple[str, Metric, Decimal]] = field(default_factory=list)
+    blocked: Metric | None = None  # the step of the path no value of its metric reaches
+
+    @property
+    def query(self) -> dict:
+        """The form as query parameters (path excluded)."""
+        return {
+            "kpi": self.kpi,
+            "target": self.target_text,
+            "period": self.period_text,
+            "basis": self.basis,
+        }
+
+
+def walk_down(page: ClientPage, plan: Plan, query) -> WalkDown:
+    """The solve form read from ``query`` (a QueryDict: kpi, target, period, basis, path…) and
+    its answer: a level per step walked down, each with what its drivers would need."""
+    nodes = planning.plan_planning_nodes(plan)
+    by_key = {node.key: node for node in nodes}
+    solvable = planning.solvable_kpis(nodes)
+    found = WalkDown(choices=[(key, _metric(page, by_key[key])) for key in solvable])
+    if not solvable:
+        return found
+    found.kpi = query.get("kpi") if query.get("kpi") in solvable else solvable[0]
+    found.basis = query.get("basis") if query.get("basis") in planning.BASES else "actual"
+    found.period_text = (query.get("period") or "").strip()
+    found.target_text = (query.get("target") or "").strip()
+    found.path = [key for key in query.getlist("path") if key in by_key]
+    unit = _metric(page, by_key[found.kpi]).unit
+    found.affixes = _affixes(page, _metric(page, by_key[found.kpi]))
+    try:
+        target = typed_value(found.target_text, unit)
+    except Typed as exc:
+        found.errors["target"] = str(exc)
+        return found
+    try:
+        answer = planning.plan_walk_down(
+            plan=plan,
+            kpi=found.kpi,
+            target=target,
+            period=found.period_text or None,
+            basis=found.basis,
+            path=found.path,
+        )
+    except planning.PlanningError as exc:
+        found.errors[exc.field if exc.field in ("target", "period") else "kpi"] = exc.message
+        return found
+    found.period = Period.parse(answer["period"])
+    found.target_text = found.target_text or shown_typed(answer["target"], unit)
+    chosen_at = {level_index: key for level_index, key in enumerate(found.path)}
+    for index, level in enumerate(answer["levels"]):
+        drivers = []
+        for row in level["alternatives"]:
+            walk = [*found.path[:index], row["kpi"]]
+            drivers.append(
+                Driver(
+                    kpi=row["kpi"],
+                    metric=_metric(page, by_key[row["kpi"]]),
+                    basis_value=row["basis_value"],
+                    required=row["required"],
+                    change_pct=row["change_pct"],
+                    feasible=row["feasible"],
+                    chosen=chosen_at.get(index) == row["kpi"],
+                    walk_query=urlencode({**found.query, "target": found.target_text})
+                    + "".join(f"&{urlencode({'path': key})}" for key in walk),
+                )
+            )
+        found.levels.append(
+            Level(
+                kpi=level["kpi"],
+                metric=_metric(page, by_key[level["kpi"]]),
+                target=level["target"],
+                current=level["current"],
+                drivers=drivers,
+            )
+        )
+    blocked = next((row for row in answer["cascade"] if not row["feasible"]), None)
+    if blocked is not None:
+        found.blocked = _metric(page, by_key[blocked["kpi"]])
+    elif answer["cascade"]:
+        found.applicable = [(found.kpi, _metric(page, by_key[found.kpi]), answer["target"])] + [
+            (row["kpi"], _metric(page, by_key[row["kpi"]]), row["required"])
+            for row in answer["cascade"]
+        ]
+    return found
+
+
+def _affixes(page: ClientPage, metric: Metric) -> tuple[str, str]:
+    return input_affixes(metric.unit, page.client.currency, get_language())
+
+
+# --- a funnel's requirements ----------------------------------------------------------------------
+
+
+@dataclass
+class FunnelNeeds:
+    choices: list[tuple[str, str]]  # (key, name) of the plan's funnels
+    funnel: str = ""
+    target_text: str = ""
+    conversions: str = "target"
+    errors: dict[str, str] = field(default_factory=dict)
+    period: Period | None = None
+    stages: list[dict] = field(default_factory=list)  # the service's rows, with "metric" a Metric
+
+
+def funnel_needs(page: ClientPage, plan: Plan, query) -> FunnelNeeds:
+    """The requirements form read from ``query`` (funnel, funnel_target, conversions) and the
+    stage volumes it needs; the month is the page's."""
+    funnels = list(plan.funnels.order_by("position").values_list("key", "name"))
+    found = FunnelNeeds(choices=funnels)
+    if not funnels:
+        return found
+    keys = [key for key, _name in funnels]
+    found.funnel = query.get("funnel") if query.get("funnel") in keys else keys[0]
+    found.conversions = (
+        query.get("conversions") if query.get("conversions") == "actual" else "target"
+    )
+    found.target_text = (query.get("funnel_target") or "").strip()
+    try:
+        target = typed_value(found.target_text, "count")
+        answer = planning.plan_funnel_requirements(
+            plan=plan,
+            funnel=found.funnel,
+            target=target,
+            period=page.month,
+            conversions=found.conversions,
+        )
+    except Typed as exc:
+        found.errors["funnel_target"] = str(exc)
+        return found
+    except planning.PlanningError as exc:
+        found.errors["funnel_target"] = exc.message
+        return found
+    found.period = Period.parse(answer["period"])
+    found.target_text = found.target_text or typed_number(answer["target"])
+    found.stages = [{**row, "metric": page.metrics.get(row["metric"])} for row in answer["stages"]]
+    return found
+
+
+# --- scenarios side by side -----------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    value: Decimal | None
+    delta_pct: Decimal | None
+    changed: bool  # differs from the base
+    meets_must: bool | None = None  # a KGI's cells only
+    meets_stretch: bool | None = None
+
+
+@dataclass
+class Row:
+    kpi: str
+    metric: Metric
+    depth: int
+    kgi: bool
+    must: Decimal | None
+    stretch: Decimal | None
+    cells: list[Cell]
+
+
+@dataclass
+class Column:
+    name: str
+    period: Period
+    scenario: Scenario | None  # None: the base (the actuals)
+    changes: list[tuple[Metric, str, Decimal]]  # (metric, "value" | "change_pct", number)
+
+
+@dataclass
+class Comparison:
+    columns: list[Column]
+    rows: list[Row]
+
+
+def comparison(
+    page: ClientPage,
+    plan: Plan,
+    *,
+    period: Period | None = None,
+    saved: bool = True,
+    extra: list[dict] | None = None,
+    memo: dict | None = None,
+) -> Comparison:
+    """The base (each KPI's actual in ``period``, default the latest closed month) beside every
+    saved scenario of the plan (unless not ``saved``), each KPI a row and each KGI held against
+    its must and stretch. ``extra``: unsaved scenario documents (``{"name", "period",
+    "changes"}``) to show as further columns. ``memo`` shares the month's values."""
+    nodes = planning.plan_planning_nodes(plan)
+    by_key = {node.key: node for node in nodes}
+    memo = {} if memo is None else memo
+    base = planning.plan_scenario(plan=plan, period=period, changes=[], memo=memo)
+    documents = []
+    if saved:
+        documents = [
+            (scenario, planning.scenario_document(scenario, memo=memo))
+            for scenario in plan.scenarios.order_by("created_at")
+        ]
+    for document in extra or []:
+        outcome = planning.plan_scenario(
+            plan=plan, period=document.get("period"), changes=document["changes"], memo=memo
+        )
+        documents.append((None, {**document, **outcome}))
+    columns = [Column(_("Now (the actuals)"), Period.parse(base["period"]), None, [])]
+    outcomes = [base["result"]]
+    for scenario, document in documents:
+        columns.append(
+            Column(
+                document["name"],
+                Period.parse(str(document["period"])),
+                scenario,
+                [
+                    (
+                        _metric(page, by_key[change["kpi"]]),
+                        "value" if change.get("value") is not None else "change_pct",
+                        change.get("value")
+                        if change.get("value") is not None
+                        else change.get("change_pct"),
+                    )
+                    for change in document["changes"]
+                    if change["kpi"] in by_key
+                ],
+            )
+        )
+        outcomes.append(document["result"])
+    kgi_rows = [{kgi["kpi"]: kgi for kgi in outcome["kgis"]} for outcome in outcomes]
+    node_rows = [{row["kpi"]: row for row in outcome["nodes"]} for outcome in outcomes]
+    rows = []
+    for node in nodes:
+        kgi = node.tree.parent is None
+        cells = []
+        for index in range(len(outcomes)):
+            row, held = node_rows[index][node.key], kgi_rows[index].get(node.key, {})
+            cells.append(
+                Cell(
+                    value=row["scenario"],
+                    delta_pct=row["delta_pct"],
+                    changed=index > 0 and row["scenario"] != row["base"],
+                    meets_must=held.get("meets_must"),
+                    meets_stretch=held.get("meets_stretch"),
+                )
+            )
+        first_kgi = kgi_rows[0].get(node.key, {})
+        rows.append(
+            Row(
+                kpi=node.key,
+                metric=_metric(page, node),
+                depth=_depth(node, by_key),
+                kgi=kgi,
+                must=first_kgi.get("must_target"),
+                stretch=first_kgi.get("stretch_target"),
+                cells=cells,
+            )
+        )
+    return Comparison(columns, rows)
+
+
+def _change_of(change: dict) -> tuple[str, Decimal]:
+    if change.get("value") is not None:
+        return "value", change["value"]
+    return "change_pct", change.get("change_pct")
+
+
+def _depth(node, by_key) -> int:
+    depth, parent = 0, node.tree.parent
+    while parent is not None and parent in by_key:
+        depth, parent = depth + 1, by_key[parent].tree.parent
+    return depth
+
+
+# --- the what-if panel ----------------------------------------------------------------------------
+
+
+@dataclass
+class Lever:
+    """A KPI the client may move: its actual and the value typed for it."""
+
+    kpi: str
+    metric: Metric
+    base: Decimal
+    typed: str  # the value as typed (a ratio as its percentage)
+    base_typed: str
+    change_pct: int  # the slider: the typed value against the actual, in whole percent
+    affixes: tuple[str, str]
+    error: str = ""
+
+
+@dataclass
+class WhatIf:
+    levers: list[Lever]
+    outcome: Comparison  # now, and with the levers' values
+
+
+def what_if(page: ClientPage, plan: Plan, data=None) -> WhatIf:
+    """The what-if panel, from where the client stands (the latest closed month, as saved
+    scenarios): the levers with the values typed in ``data`` (a QueryDict, or None for the
+    actuals), and what they make of every KPI; nothing stored."""
+    memo: dict = {}
+    month = planning.latest_month(plan)
+    found, changes = levers(page, plan, month, data, memo)
+    outcome = comparison(
+        page,
+        plan,
+        period=month,
+        saved=False,
+        extra=[{"name": _("What if"), "period": str(month), "changes": changes}],
+        memo=memo,
+    )
+    return WhatIf(found, outcome)
+
+
+def levers(
+    page: ClientPage, plan: Plan, month: Period, data=None, memo=None
+) -> tuple[list[Lever], list[dict]]:
+    """The KPIs a what-if can move — the drivers (KPIs under a formula) with an actual in
+    ``month`` — read with the values typed in ``data`` (a QueryDict, or None for the actuals),
+    and the changes those values make (``[{"kpi", "value"}]``)."""
+    memo = {} if memo is None else memo
+    if (plan.pk, month) not in memo:
+        memo[plan.pk, month] = planning.month_values(plan=plan, month=month)
+    values, nodes = memo[plan.pk, month]
+    solvable = set(planning.solvable_kpis(nodes))
+    found, changes = [], []
+    for node in nodes:
+        base = values.kpis[node.key][0]
+        if node.tree.parent not in solvable or base is None:
+            continue
+        metric = _metric(page, node)
+        base_typed = shown_typed(base, metric.unit)
+        typed = (data.get(f"kpi-{node.key}") if data is not None else None) or base_typed
+        lever = Lever(node.key, metric, base, typed, base_typed, 0, _affixes(page, metric))
+        try:
+            value = typed_value(typed, metric.unit)
+        except Typed as exc:
+            lever.error, value = str(exc), None
+        if value is not None and value != base:
+            changes.append({"kpi": node.key, "value": value})
+            if base:
+                lever.change_pct = int(((value / base - 1) * 100).to_integral_value())
+        found.append(lever)
+    return found, changes
+
+
+# --- a scenario typed in the admin ----------------------------------------------------------------
+
+
+@dataclass
+class ScenarioField:
+    kpi: str
+    metric: Metric
+    depth: int
+
+
+def scenario_fields(page: ClientPage, plan: Plan) -> list[ScenarioField]:
+    """One "change by %" field per KPI of the plan, in tree order."""
+    nodes = planning.plan_planning_nodes(plan)
+    by_key = {node.key: node for node in nodes}
+    return [ScenarioField(node.key, _metric(page, node), _depth(node, by_key)) for node in nodes]
+
+
+def scenario_changes(plan: Plan, data) -> tuple[list[dict], dict[str, str]]:
+    """The changes typed as percentages (``change-<kpi>``: 20 is +20%, -10 is -10%), and the
+    fields that are not numbers."""
+    changes, errors = [], {}
+    for node in planning.plan_planning_nodes(plan):
+        try:
+            percent = typed_value(data.get(f"change-{node.key}", ""), "count")
+        except Typed as exc:
+            errors[node.key] = str(exc)
+            continue
+        if percent is not None and percent != 0:
+            changes.append({"kpi": node.key, "change_pct": Decimal(from_percent(str(percent)))})
+    return changes, errors
