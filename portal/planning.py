@@ -6,6 +6,7 @@ answers out for the templates, with each KPI's metric so numbers show in their u
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from metrics.display import input_affixes
 from metrics.models import Metric
 from metrics.periods import Period
+from metrics.templatetags.metrics_display import metric_name
 from plans.admin.editor import as_percent, from_percent, typed_number
 from plans.models import Plan, Scenario
 from plans.services import planning
@@ -179,6 +181,25 @@ def walk_down(page: ClientPage, plan: Plan, query) -> WalkDown:
     return found
 
 
+def named_problems(page: ClientPage, plan: Plan, lines: list[str]) -> list[str]:
+    """The plan document's problems with ``kpis[2].must`` written as the KPI's name and the
+    target: ``MRR (must)``."""
+    names = {
+        str(index): metric_name(page.metrics[kpi.metric.key])
+        for index, kpi in enumerate(plan.kpis.select_related("metric").order_by("position"))
+    }
+    fields = {"must": _("must"), "stretch": _("stretch")}
+
+    def named(found) -> str:
+        name = names.get(found.group(1))
+        if name is None:
+            return found.group(0)
+        field = found.group(2)
+        return f"{name} ({fields.get(field, field)})" if field else name
+
+    return [re.sub(r"kpis\[(\d+)\](?:\.(\w+))?", named, line) for line in lines]
+
+
 def _affixes(page: ClientPage, metric: Metric) -> tuple[str, str]:
     return input_affixes(metric.unit, page.client.currency, get_language())
 
@@ -199,7 +220,7 @@ class FunnelNeeds:
 
 def funnel_needs(page: ClientPage, plan: Plan, query) -> FunnelNeeds:
     """The requirements form read from ``query`` (funnel, funnel_target, conversions) and the
-    stage volumes it needs; the month is the page's."""
+    stage volumes it needs against the latest closed month's actuals."""
     funnels = list(plan.funnels.order_by("position").values_list("key", "name"))
     found = FunnelNeeds(choices=funnels)
     if not funnels:
@@ -216,7 +237,7 @@ def funnel_needs(page: ClientPage, plan: Plan, query) -> FunnelNeeds:
             plan=plan,
             funnel=found.funnel,
             target=target,
-            period=page.month,
+            period=None,  # the latest closed month: the month in progress is partial
             conversions=found.conversions,
         )
     except Typed as exc:

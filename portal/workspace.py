@@ -265,7 +265,7 @@ def client_planning_apply(site, request, client_id):
     except plans_planning.PlanningError as exc:
         messages.error(request, exc.message)
     except DocumentInvalid as exc:
-        for line in problems_of(exc):
+        for line in planning.named_problems(page, plan, problems_of(exc)):
             messages.error(request, line)
     else:
         level = answer["applied"]["as"]

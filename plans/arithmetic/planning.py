@@ -233,9 +233,12 @@ def solve(
             raise NotSolvable(parent_key)
         formula, stands_for = found
         values = {name: basis(child) for name, child in stands_for.items()}
+        # Only the children the formula names drive it (a churn rate beside MRR = customers x
+        # ARPA is a child, not a driver).
+        named = {name: child for name, child in stands_for.items() if name in formula.keys}
         return [
             (by_key[child], solve_input(formula, name, goal, values, by_key[child].unit))
-            for name, child in sorted(stands_for.items(), key=lambda item: item[1])
+            for name, child in sorted(named.items(), key=lambda item: item[1])
         ]
 
     first = alternatives(kpi, target)

@@ -4,8 +4,9 @@ plan's values for a month.
 
 A month's values are the scorecard's: each KPI's actual, and its must and stretch paths, for the
 month (computed here, not read from a stored snapshot, so a draft plan can be planned too). A
-KPI without an actual in the month (a month to come, or a gap) stands at its latest actual
-before it: planning asks what it takes from where the client stands.
+KPI without an actual in the month (a month to come, the month in progress — whose flows are
+only partly in — or a gap) stands at its latest actual of a closed month before it: planning
+asks what it takes from where the client stands.
 """
 
 from __future__ import annotations
@@ -96,14 +97,13 @@ def month_values(*, plan: Plan, month: Period) -> tuple[MonthValues, list]:
         each: {line["kpi"]: line for line in result.scorecard["lines"]}
         for each, result in computed.items()
     }
+    # Actuals come from closed months only: the month in progress holds part of its flows.
+    closed = sorted((m for m in lines if m <= month and m < current), reverse=True)
     kpis = {}
     for node in inputs.tree:
         line = lines[month][node.key]
-        actual = line["actual"]
-        for earlier in sorted((m for m in lines if m < month), reverse=True):
-            if actual is not None:
-                break
-            actual = lines[earlier][node.key]["actual"]
+        found = (lines[m][node.key]["actual"] for m in closed)
+        actual = next((value for value in found if value is not None), None)
         kpis[node.key] = (actual, line["must_target"], line["stretch_target"])
     funnels = {}
     for spec, report in zip(inputs.funnels, computed[month].reports, strict=False):

@@ -3,6 +3,7 @@ morning, a client editor answering a diagnostic, the consultant printing the mon
 
 import io
 import uuid
+from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
@@ -158,3 +159,48 @@ def test_an_owner_picks_among_the_clients(visit, demo_ids):
     assert visit.page.locator(".picker-item").count() == len(demo_ids)
     assert visit.page.locator(".picker-item [data-health]").count() == len(demo_ids)
     assert visit.accessibility_problems() == []
+
+
+def test_a_viewer_moves_a_driver_in_the_what_if_and_sees_revenue_follow(visit, demo_ids):
+    sakura = demo_ids["sakura-cafe"]
+    page = visit.page
+    visit.sign_in(VIEWER)
+    page.click("nav a[href$='/planning/']")
+    page.wait_for_load_state()
+    assert page.url == f"{visit.base}/portal/{sakura}/planning/"
+
+    def typed(kpi):
+        return Decimal(page.input_value(f"[data-lever={kpi}] [data-lever-value]"))
+
+    new, repeat, arpa = typed("new_customers"), typed("repeat_customers"), typed("arpa")
+    # Untouched, the outcome is revenue's own actual.
+    revenue_now = page.inner_text("[data-kgi=revenue] [data-outcome]")
+
+    # Two steps of 5% to the right: 10% more new customers, everything else as it is.
+    slider = page.locator("[data-lever=new_customers] [data-lever-slider]")
+    slider.focus()
+    with page.expect_response(lambda response: response.request.method == "POST"):
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "(now) => document.querySelector('[data-kgi=revenue] [data-outcome]').innerText !== now",
+        arg=revenue_now,
+    )
+    assert page.inner_text("[data-lever=new_customers] [data-lever-change]") == "+10%"
+    moved = typed("new_customers")
+    # Moved, revenue is worked out through its formula: (new + repeat) x ARPA.
+    assert moved == (new * Decimal("1.1")).quantize(Decimal("0.01")).normalize()
+    expected = display.money((moved + repeat) * arpa, "JPY", "en").text
+    assert page.inner_text("[data-kgi=revenue] [data-outcome]") == expected
+    assert page.locator("[data-saved-scenarios] th[data-column]").count() == 3  # now and two saved
+    assert visit.accessibility_problems() == []
+    visit.photograph("portal-planning-en")
+
+    with page.expect_navigation():
+        page.select_option("#language", "ja")
+    page.wait_for_load_state()
+    assert "もしも試算" in visit.text()
+    assert page.inner_text("[data-kgi=revenue] [data-outcome]").endswith("円")
+    visit.photograph("portal-planning-ja")
+    assert visit.csp_violations == []
+    assert visit.script_errors == []

@@ -13,13 +13,17 @@ pytestmark = pytest.mark.slow
 CONSULTANT = "consultant@demo.waypoint.test"  # assigned to Nimbus Cloud only
 
 
-def stored_must(demo_db, client_id: str, key: str) -> Decimal:
-    (must,) = demo_db.execute(
-        "select k.must from plans_kpinode k join plans_plan p on p.id = k.plan_id"
+def stored_target(demo_db, client_id: str, key: str, level: str = "must") -> Decimal:
+    (value,) = demo_db.execute(
+        f"select k.{level} from plans_kpinode k join plans_plan p on p.id = k.plan_id"  # noqa: S608 - must or stretch
         " where p.client_id = ? and p.status = 'active' and k.key = ?",
         [uuid.UUID(client_id).hex, key],
     ).fetchone()
-    return Decimal(str(must))
+    return Decimal(str(value))
+
+
+def stored_must(demo_db, client_id: str, key: str) -> Decimal:
+    return stored_target(demo_db, client_id, key, "must")
 
 
 def test_a_consultant_runs_the_engagement_from_the_admin(visit, demo_ids, demo_db, tmp_path):
@@ -147,6 +151,7 @@ def test_the_workspace_in_japanese_has_no_english_label(visit, demo_ids):
         "portfolio": "/admin/",
         "hub": f"/admin/clients/{nimbus}/hub/",
         "diagnostics": f"/admin/clients/{nimbus}/diagnostics/",
+        "planning": f"/admin/clients/{nimbus}/planning/",
         "clients": "/admin/clients/client/",
         "scorecards": "/admin/plans/scorecardsnapshot/",
         "jobs": "/admin/clients/job/",
@@ -159,5 +164,53 @@ def test_the_workspace_in_japanese_has_no_english_label(visit, demo_ids):
         found = english_labels(page.evaluate(WORDS_ON_PAGE))
         assert found == [], (name, found)
         visit.photograph(f"workspace-{name.replace(' ', '-')}-ja")
+    assert visit.csp_violations == []
+    assert visit.script_errors == []
+
+
+def test_a_consultant_walks_an_mrr_target_down_to_paying_customers_and_applies_it(
+    visit, demo_ids, demo_db
+):
+    nimbus = demo_ids["nimbus-saas"]
+    page = visit.page
+    visit.sign_in(CONSULTANT)
+    visit.open(f"/admin/clients/{nimbus}/hub/")
+
+    page.click("a[href$='/planning/']")
+    page.wait_for_load_state()
+    page.select_option("select[name=kpi]", "mrr")
+    page.fill("input[name=target]", "2000000")
+    page.click("#solve form button[type=submit]")
+    page.wait_for_load_state()
+    assert "For MRR to reach ¥2,000,000" in visit.text("#solve")
+    arpa_now = Decimal(
+        page.inner_text("tr[data-driver=arpa] td.r >> nth=0").replace("¥", "").replace(",", "")
+    )
+    # ARPA held where it is: MRR 2,000,000 needs 2,000,000 / ARPA paying companies.
+    needed = Decimal(2_000_000) / arpa_now
+    shown = page.inner_text("tr[data-driver=paying_customers] [data-required]")
+    assert shown == f"{needed:,.1f}".rstrip("0").rstrip(".")
+    assert visit.accessibility_problems() == []
+
+    page.click("tr[data-driver=paying_customers] a")
+    page.wait_for_load_state()
+    assert page.locator("tr[data-driver=paying_customers][data-chosen]").count() == 1
+    visit.photograph("workspace-planning-en")
+    must_before = stored_must(demo_db, nimbus, "mrr")
+
+    # 2,000,000 is above MRR's stretch: as a must it is refused, named by the KPI, and nothing
+    # is written.
+    page.click("[data-apply] button[value=must]")
+    page.wait_for_load_state()
+    assert "MRR (stretch): is easier than must" in visit.text("body")
+    assert stored_must(demo_db, nimbus, "mrr") == must_before
+
+    page.click("[data-apply] button[value=stretch]")
+    page.wait_for_load_state()
+    assert "Saved as the stretch targets of 2 KPIs" in visit.text("body")
+    assert stored_target(demo_db, nimbus, "mrr", "stretch") == Decimal(2_000_000)
+    assert stored_target(demo_db, nimbus, "paying_customers", "stretch") == needed.quantize(
+        Decimal("0.000001")
+    )
     assert visit.csp_violations == []
     assert visit.script_errors == []

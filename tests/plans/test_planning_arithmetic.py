@@ -120,6 +120,24 @@ def test_ltv_over_cac_to_five_needs_ltv_two_million_or_cac_240000():
     }
 
 
+def test_a_child_the_formula_does_not_name_is_no_driver():
+    tree = [
+        node("mrr", "mrr", formula="customers * arpa"),
+        node("customers", "paying_customers", "mrr"),
+        node("arpa", "arpa", "mrr", unit="money"),
+        node("churn", "churn_rate", "mrr", unit="ratio", higher=False),
+    ]
+    values = {"customers": D(28), "arpa": D(35_000), "churn": D("0.03")}
+
+    result = solve(tree, "mrr", D(1_400_000), values.get)
+
+    # 1,400,000 / 35,000 = 40 customers, or 1,400,000 / 28 = 50,000 a customer; no churn row.
+    assert {row["kpi"]: row["required"] for row in result["alternatives"]} == {
+        "arpa": D(50_000),
+        "customers": D(40),
+    }
+
+
 def test_a_multiple_above_one_is_feasible_where_a_ratio_is_not():
     # margin_x = ltv_cac x 1 under a parent: 5 times is a fine multiple, an impossible ratio.
     for unit, feasible in (("multiple", True), ("ratio", False)):
