@@ -212,6 +212,7 @@ class FunnelNeeds:
     choices: list[tuple[str, str]]  # (key, name) of the plan's funnels
     funnel: str = ""
     target_text: str = ""
+    period_text: str = ""
     conversions: str = "target"
     errors: dict[str, str] = field(default_factory=dict)
     period: Period | None = None
@@ -219,8 +220,9 @@ class FunnelNeeds:
 
 
 def funnel_needs(page: ClientPage, plan: Plan, query) -> FunnelNeeds:
-    """The requirements form read from ``query`` (funnel, funnel_target, conversions) and the
-    stage volumes it needs against the latest closed month's actuals."""
+    """The requirements form read from ``query`` (funnel, funnel_target, funnel_period,
+    conversions) and the stage volumes it needs against the month's actuals (default: the
+    latest closed month)."""
     funnels = list(plan.funnels.order_by("position").values_list("key", "name"))
     found = FunnelNeeds(choices=funnels)
     if not funnels:
@@ -231,13 +233,15 @@ def funnel_needs(page: ClientPage, plan: Plan, query) -> FunnelNeeds:
         query.get("conversions") if query.get("conversions") == "actual" else "target"
     )
     found.target_text = (query.get("funnel_target") or "").strip()
+    found.period_text = (query.get("funnel_period") or "").strip()
     try:
         target = typed_value(found.target_text, "count")
         answer = planning.plan_funnel_requirements(
             plan=plan,
             funnel=found.funnel,
             target=target,
-            period=None,  # the latest closed month: the month in progress is partial
+            # Default: the latest closed month (the month in progress is partial).
+            period=found.period_text or None,
             conversions=found.conversions,
         )
     except Typed as exc:

@@ -123,7 +123,7 @@ def test_a_ratio_target_is_typed_as_a_percentage(consultant, sales_plan):  # noq
 
 def test_the_funnel_needs_125_consultations_500_leads_and_3333_visitors(consultant, sales_plan):  # noqa: F811
     response = consultant.get(
-        planning_url(sales_plan), {"funnel_target": "100", "period": "2026-09"}
+        planning_url(sales_plan), {"funnel_target": "100", "funnel_period": "2026-09"}
     )
 
     needs = response.context["needs"]
