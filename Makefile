@@ -57,10 +57,13 @@ format: install
 	$(BIN)/ruff format .
 
 # Benchmarks against the PostgreSQL on loopback (BENCH_DATABASE_URL; a fresh database is made).
+# Each prints its table and keeps its figures in var/bench/results.json (docs/performance.md).
 bench: install
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python scripts/ensure_services.py
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/python scripts/ensure_services.py --bench
 	$(BIN)/python tests/benchmarks/bench_ingest.py
 	$(BIN)/python tests/benchmarks/bench_recompute.py
+	$(BIN)/python tests/benchmarks/bench_reads.py
 
 # Regenerate the lock files from pyproject.toml (needs uv: `pip install uv`).
 lock:

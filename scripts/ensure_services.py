@@ -143,6 +143,20 @@ def ensure_chromium() -> None:
         fail("could not install Chromium.", f"apt-get install {' '.join(BROWSER_PACKAGES)}")
 
 
+def ensure_wrk() -> None:
+    """The reads benchmark's load generator (Debian's wrk)."""
+    if shutil.which("wrk"):
+        return
+    apt = shutil.which("apt-get")
+    if apt is None:
+        fail("the reads benchmark needs wrk.", "Install it (apt-get install wrk).")
+    print("ensure_services: installing wrk with apt")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([apt, "update", "-qq"], check=False, env=env)
+    if subprocess.run([apt, "install", "-y", "-qq", "wrk"], check=False, env=env).returncode:
+        fail("could not install wrk.", "apt-get install wrk")
+
+
 def main() -> None:
     database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
     if not database_url or not redis_url:
@@ -151,7 +165,10 @@ def main() -> None:
         fail(f"the tests need PostgreSQL, got DATABASE_URL={database_url!r}.")
     ensure_postgres(database_url)
     ensure_redis(redis_url)
-    ensure_chromium()
+    if "--bench" in sys.argv:
+        ensure_wrk()
+    else:
+        ensure_chromium()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+from results import record
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -283,6 +284,17 @@ def main() -> None:
     print(
         f"for context, the same without foreign keys: {rows / bare_insert:,.0f} rows/s insert, "
         f"{rows / bare_update:,.0f} rows/s update"
+    )
+    record(
+        "ingest",
+        {
+            "rows_each_way": rows,
+            "batch": BATCH,
+            "api_rows_per_second": {"insert": rows / api_insert, "update": rows / api_update},
+            "limit_rows_per_second": {"insert": rows / limit_insert, "update": rows / limit_update},
+            "bare_rows_per_second": {"insert": rows / bare_insert, "update": rows / bare_update},
+            "ratio": {"insert": limit_insert / api_insert, "update": limit_update / api_update},
+        },
     )
 
 
