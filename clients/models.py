@@ -190,6 +190,12 @@ class Client(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
+    # When a measurement of the client was last written (created or changed): kept by the
+    # measurement service in the write's own transaction, so the portfolio reads one column
+    # instead of searching every client's measurements.
+    last_measurement_at = models.DateTimeField(
+        _("data last received"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 

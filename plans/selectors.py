@@ -26,7 +26,7 @@ from django.utils import timezone
 from clients.models import Client, DirtyMark
 from clients.selectors import clients_visible_to
 from metrics import formulas
-from metrics.models import Measurement, Metric
+from metrics.models import Metric
 from metrics.periods import Period
 from metrics.selectors import metrics_for_client
 from plans.document import MetricInfo
@@ -272,11 +272,6 @@ def portfolio_for(principal) -> QuerySet[Client]:
         plan__status=Plan.Status.ACTIVE,
         period_start__lt=timezone.now().date().replace(day=1),
     ).order_by("-period_start")
-    last_measured = (
-        Measurement.objects.filter(client_id=OuterRef("pk"))
-        .order_by("-updated_at")
-        .values("updated_at")[:1]
-    )
     health_rank = Case(
         *(When(health=health, then=Value(rank)) for health, rank in HEALTH_ORDER.items()),
         default=Value(len(HEALTH_ORDER)),
@@ -292,7 +287,6 @@ def portfolio_for(principal) -> QuerySet[Client]:
             bottleneck=Subquery(latest.values("bottleneck")[:1]),
             next_milestone=Subquery(latest.values("next_milestone")[:1]),
             scorecard_period=Subquery(latest.values("period_start")[:1]),
-            last_measurement_at=Subquery(last_measured),
         )
         .annotate(health_rank=health_rank)
         .order_by(

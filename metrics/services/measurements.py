@@ -66,6 +66,7 @@ def measurements_upsert(
             first = min(row.period_start for row in cleaned)
             last = max(_period_end(row) for row in cleaned)
             clients_mark_dirty(client_ids=[client.pk], dirty_from=first, dirty_to=last)
+            Client.objects.filter(pk=client.pk).update(last_measurement_at=timezone.now())
         audit_record(
             actor=actor,
             action="measurements.upserted",

@@ -83,6 +83,8 @@ SELECT k.client_id, k.metric_id, 'month', (p.starts_on + make_interval(months =>
 FROM plans_kpinode k
 JOIN plans_plan p ON p.id = k.plan_id
 CROSS JOIN generate_series(0, %(months)s - 1) AS s(step);
+
+UPDATE clients_client SET last_measurement_at = now();
 """
 
 

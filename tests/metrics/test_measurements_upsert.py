@@ -287,3 +287,25 @@ def test_the_write_uses_copy_on_postgresql(world, django_assert_max_num_queries)
     with django_assert_max_num_queries(20) as captured:
         post(api, world.a1, [{"metric": "leads", "period": "2026-10", "value": 1}])
     assert any(q["sql"].startswith("COPY incoming_measurement") for q in captured.captured_queries)
+
+
+def test_the_client_keeps_when_its_data_last_came_in():
+    client = ClientFactory()
+    assert client.last_measurement_at is None
+    row = {"metric": "leads", "period": "2026-09", "value": 10}
+
+    measurements_upsert(client=client, rows=[row], actor=None)
+    client.refresh_from_db()
+    first = client.last_measurement_at
+    assert first is not None
+
+    # The same value again changes nothing, so nothing "came in".
+    measurements_upsert(client=client, rows=[row], actor=None)
+    client.refresh_from_db()
+    assert client.last_measurement_at == first
+
+    measurements_upsert(client=client, rows=[{**row, "value": 11}], actor=None)
+    client.refresh_from_db()
+    assert client.last_measurement_at > first
+    latest = Measurement.objects.get(client=client).updated_at
+    assert abs((client.last_measurement_at - latest).total_seconds()) < 5
