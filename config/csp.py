@@ -17,8 +17,9 @@ ADMIN_ALLOWANCES = {"script-src": [UNSAFE_EVAL], "style-src": [UNSAFE_INLINE]}
 class WaypointCSPMiddleware(CSPMiddleware):
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only)
+        if report_only or not request.path_info.startswith(ADMIN_PREFIX):
+            return parts  # (the user is only looked at under /admin/: no session load here)
         user = getattr(request, "user", None)
-        staff = user is not None and user.is_authenticated and user.is_staff
-        if not report_only and staff and request.path_info.startswith(ADMIN_PREFIX):
+        if user is not None and user.is_authenticated and user.is_staff:
             parts.update = {**(parts.update or {}), **ADMIN_ALLOWANCES}
         return parts

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "clients.middleware.RejectNulCharactersMiddleware",
+    "clients.middleware.DatabaseUnavailableMiddleware",
     "clients.middleware.ApiTimesInUtcMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

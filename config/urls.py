@@ -1,11 +1,14 @@
 """Top-level URLs: probes, accounts, admin, the portal, the language switch, the API."""
 
+import sys
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from clients import api as clients_api
+from clients.middleware import database_unavailable, database_unavailable_response
 from clients.problems import api_not_found, api_server_error
 from clients.views import home
 from config.health import healthz, readyz
@@ -46,6 +49,9 @@ def handler404(request, exception):
 
 
 def handler500(request):
+    # A database outage met outside a view (a middleware's query) is still a 503.
+    if database_unavailable(sys.exc_info()[1] or Exception()):
+        return database_unavailable_response(request)
     if request.path.startswith(API_PREFIX):
         return api_server_error(request)
     return defaults.server_error(request)
