@@ -11,7 +11,7 @@ WEB_CONCURRENCY ?= 2
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/waypoint
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo serve worker beat test lint format bench lock messages vendor
+.PHONY: install demo serve worker beat test lint format bench drills lock messages vendor
 
 install: $(BIN)/.installed
 
@@ -64,6 +64,16 @@ bench: install
 	$(BIN)/python tests/benchmarks/bench_ingest.py
 	$(BIN)/python tests/benchmarks/bench_recompute.py
 	$(BIN)/python tests/benchmarks/bench_reads.py
+
+# Reliability drills (docs/reliability.md): real faults, on a PostgreSQL cluster and a Redis the
+# drills start themselves, and real gunicorn and Celery processes. The quick ones run in `make
+# test` too (tests/api/test_drill_*.py).
+DRILLS := tests/drills tests/api/test_drill_malformed.py tests/api/test_drill_concurrent_writers.py
+drills: install
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/python scripts/ensure_services.py
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/pytest -p no:cacheprovider -o python_files='drill_*.py test_drill_*.py' -s $(DRILLS)
 
 # Regenerate the lock files from pyproject.toml (needs uv: `pip install uv`).
 lock:
