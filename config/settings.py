@@ -362,6 +362,9 @@ WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=60.0)
+# A delivery handed to the broker is swept again only this long after: a message lost with the
+# broker (a Redis restarted empty) is sent at most this late.
+WEBHOOK_SWEEP_LEASE_SECONDS = env.int("WEBHOOK_SWEEP_LEASE_SECONDS", default=300)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 # Pages load only our own scripts, styles, images and fonts: no inline script or style, nothing

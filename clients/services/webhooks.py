@@ -56,7 +56,6 @@ SEND_TASK = "clients.send_webhook"
 PING_EVENT = "ping"
 SECRET_PREFIX = "whsec_"  # noqa: S105  (a label, not a secret)
 EVENT_NAMESPACE = uuid.UUID("6f1d3c52-1b0e-4c1b-9a55-3f0c1d2e7a10")  # event ids from causes
-SWEEP_LEASE = timedelta(minutes=5)  # a delivery handed to the broker is not swept again sooner
 DELIVERY_KEEP = timedelta(days=30)  # finished deliveries and their attempts are kept this long
 EXCERPT = 500  # characters of a response kept in the log
 COUNTDOWN_LIMIT = 900  # retries sooner than this are scheduled on the broker; later, the sweeper
@@ -541,15 +540,16 @@ def webhook_send(*, delivery_id, retry: bool = True) -> WebhookAttempt | None:
 def webhooks_sweep(*, now=None) -> int:
     """Hand due pending deliveries to the sender: those whose first hand-over was lost (a broker
     outage), whose retry is further off than the broker should hold a message, or whose sender
-    died. One handed over in the last ``SWEEP_LEASE`` is left alone, so a backlog is not sent
-    again every minute. Returns how many."""
+    died. One handed over in the last ``WEBHOOK_SWEEP_LEASE_SECONDS`` is left alone, so a
+    backlog is not sent again every minute. Returns how many."""
     now = now or timezone.now()
+    lease = timedelta(seconds=settings.WEBHOOK_SWEEP_LEASE_SECONDS)
     with transaction.atomic():
         due = list(
             WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-            .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - SWEEP_LEASE))
+            .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - lease))
             .order_by("next_attempt_at")
             .values_list("pk", flat=True)[:SWEEP_LIMIT]
         )
