@@ -40,7 +40,8 @@ class Receiver:
         return False
 
 
-def start_receiver(answers=()) -> Receiver:
+def start_receiver(answers=(), port: int = 0) -> Receiver:
+    """Listening on ``port`` (0: any free one)."""
     receiver = Receiver(answers=list(answers))
 
     class Handler(BaseHTTPRequestHandler):
@@ -73,7 +74,7 @@ def start_receiver(answers=()) -> Receiver:
         def log_message(self, *args):
             pass
 
-    receiver.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     threading.Thread(target=receiver.server.serve_forever, daemon=True).start()
     return receiver
 
