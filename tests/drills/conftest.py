@@ -6,6 +6,7 @@ configured through the environment."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -132,13 +133,38 @@ class Redis:
 
 
 class Stage:
-    """Waypoint's processes, started with one environment; their output kept for the report."""
+    """Waypoint's processes on the drill's own PostgreSQL and Redis, started with one environment
+    (``env``: change it before starting a process); their output kept for the report."""
 
-    def __init__(self, directory: Path, env: dict[str, str]):
-        self.directory, self.env = directory, env
+    def __init__(self, directory: Path, postgres: Postgres, redis: Redis):
+        self.directory, self.postgres, self.redis = directory, postgres, redis
+        self.env = base_env(postgres.url, redis.url, directory / "var")
+        self.database = postgres.url.replace("postgres://", "postgresql://")  # for psycopg
         self.processes: dict[str, subprocess.Popen] = {}
         self.web_port = free_port()
         self.base = f"http://127.0.0.1:{self.web_port}"
+
+    def prepare(self) -> str:
+        """Migrate, make the "drill" consultancy and a read-write key for it; the key."""
+        self.manage("migrate", "--noinput")
+        self.manage(
+            "create_consultancy",
+            "--name",
+            "Drill",
+            "--slug",
+            "drill",
+            "--owner-email",
+            "owner@drill.test",
+        )
+        answer = self.manage(
+            "create_api_key", "--consultancy", "drill", "--scopes", "read,write", "--name", "drill"
+        )
+        return answer.splitlines()[-1]
+
+    def api(self, key: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base, headers={"Authorization": f"Api-Key {key}"}, timeout=30
+        )
 
     def manage(self, *args: str) -> str:
         done = subprocess.run(
@@ -235,6 +261,42 @@ class Stage:
                 process.wait(timeout=20)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 os.killpg(process.pid, signal.SIGKILL)
+
+
+def client_with_plan(api: httpx.Client) -> str:
+    """A client made over the API, with the small plan of the tests; its id."""
+    from tests.tenancy import minimal_plan
+
+    created = api.post("/api/v1/clients/", json={"name": "Drill Co", "slug": "drill-co"})
+    assert created.status_code == 201, created.text
+    client_id = created.json()["id"]
+    planned = api.post(f"/api/v1/clients/{client_id}/plans/", json=minimal_plan())
+    assert planned.status_code == 201, planned.text
+    return client_id
+
+
+def post_rows(api: httpx.Client, client_id: str, rows: list[dict]) -> httpx.Response:
+    return api.post(
+        f"/api/v1/clients/{client_id}/measurements/bulk/",
+        content=json.dumps({"measurements": rows}),
+        headers={"Content-Type": "application/json"},
+    )
+
+
+@pytest.fixture
+def stage(drill_dir):
+    """A PostgreSQL cluster and a Redis of the drill's own, and the stage on them; every process
+    stopped and both services shut down afterwards."""
+    postgres, redis = Postgres(drill_dir / "pg"), Redis(drill_dir / "redis")
+    postgres.create()
+    redis.start()
+    found = Stage(drill_dir, postgres, redis)
+    try:
+        yield found
+    finally:
+        found.stop_all()
+        redis.stop()
+        postgres.stop("immediate")
 
 
 @pytest.fixture

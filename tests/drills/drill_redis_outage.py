@@ -11,58 +11,29 @@ import httpx
 import psycopg
 
 from tests.clients.webhook_receiver import start_receiver
-from tests.drills.conftest import Postgres, Redis, Stage, base_env, wait_until
-from tests.tenancy import minimal_plan
+from tests.drills.conftest import client_with_plan, post_rows, wait_until
 
 
-def test_redis_stopped_during_ingest_loses_nothing(drill_dir):
-    postgres, redis = Postgres(drill_dir / "pg"), Redis(drill_dir / "redis")
-    postgres.create()
-    redis.start()
-    env = base_env(postgres.url, redis.url, drill_dir / "var")
+def test_redis_stopped_during_ingest_loses_nothing(stage):
     # Beat's dispatcher every 2 s, not 30; a delivery lost with the broker swept after 10 s.
-    env.update(WAYPOINT_DISPATCH_EVERY_SECONDS="2", WEBHOOK_SWEEP_LEASE_SECONDS="10")
-    stage = Stage(drill_dir, env)
+    stage.env.update(WAYPOINT_DISPATCH_EVERY_SECONDS="2", WEBHOOK_SWEEP_LEASE_SECONDS="10")
     receiver = start_receiver()
-    database = postgres.url.replace("postgres://", "postgresql://")
+    key = stage.prepare()
+    stage.web()
+    stage.worker()
+    stage.beat()
+    api = stage.api(key)
+    client_id = client_with_plan(api)
+    hook = api.post(
+        "/api/v1/webhooks/",
+        json={"url": receiver.url, "client": client_id, "events": ["scorecard.computed"]},
+    )
+    assert hook.status_code == 201, hook.text
     try:
-        stage.manage("migrate", "--noinput")
-        stage.manage(
-            "create_consultancy",
-            "--name",
-            "Drill",
-            "--slug",
-            "drill",
-            "--owner-email",
-            "owner@drill.test",
-        )
-        key = stage.manage(
-            "create_api_key", "--consultancy", "drill", "--scopes", "read,write", "--name", "drill"
-        ).splitlines()[-1]
-        stage.web()
-        stage.worker()
-        stage.beat()
-        api = httpx.Client(
-            base_url=stage.base, headers={"Authorization": f"Api-Key {key}"}, timeout=30
-        )
-        client_id = api.post(
-            "/api/v1/clients/", json={"name": "Drill Co", "slug": "drill-co"}
-        ).json()["id"]
-        assert (
-            api.post(f"/api/v1/clients/{client_id}/plans/", json=minimal_plan()).status_code == 201
-        )
-        hook = api.post(
-            "/api/v1/webhooks/",
-            json={"url": receiver.url, "client": client_id, "events": ["scorecard.computed"]},
-        )
-        assert hook.status_code == 201, hook.text
 
         def send(value) -> httpx.Response:
-            rows = [{"metric": "leads", "period": "2026-09", "value": value}]
-            return api.post(
-                f"/api/v1/clients/{client_id}/measurements/bulk/",
-                content=json.dumps({"measurements": rows}),
-                headers={"Content-Type": "application/json"},
+            return post_rows(
+                api, client_id, [{"metric": "leads", "period": "2026-09", "value": value}]
             )
 
         def september():
@@ -76,12 +47,12 @@ def test_redis_stopped_during_ingest_loses_nothing(drill_dir):
         assert wait_until(lambda: september() == (100, False), 60), stage.log("worker")[-3000:]
         assert receiver.wait_for(1, 30)
 
-        redis.stop()
+        stage.redis.stop()
         during = send(150)
         readyz = httpx.get(f"{stage.base}/readyz", timeout=30)
         assert during.status_code == 200, during.text
         assert during.json()["updated"] == 1
-        with psycopg.connect(database) as db:
+        with psycopg.connect(stage.database) as db:
             stored = db.execute(
                 "SELECT value FROM metrics_measurement WHERE client_id = %s", [client_id]
             ).fetchone()[0]
@@ -93,14 +64,14 @@ def test_redis_stopped_during_ingest_loses_nothing(drill_dir):
         assert "broker" in readyz.text
         time.sleep(3)  # beat's dispatcher comes round while the broker is away
 
-        redis.start()  # empty: whatever the broker held is gone; PostgreSQL holds the work
+        stage.redis.start()  # empty: whatever the broker held is gone; PostgreSQL holds the work
         came_back = time.monotonic()
         recomputed = wait_until(lambda: september() == (150, False), 90, every=0.5)
         assert recomputed, (september(), stage.log("beat")[-2000:], stage.log("worker")[-2000:])
         seconds = time.monotonic() - came_back
 
         def deliveries():
-            with psycopg.connect(database) as db:
+            with psycopg.connect(stage.database) as db:
                 return db.execute(
                     "SELECT id::text, status FROM clients_webhookdelivery ORDER BY created_at"
                 ).fetchall()
@@ -123,6 +94,3 @@ def test_redis_stopped_during_ingest_loses_nothing(drill_dir):
         )
     finally:
         receiver.server.shutdown()
-        stage.stop_all()
-        redis.stop()
-        postgres.stop("immediate")
