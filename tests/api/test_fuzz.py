@@ -17,6 +17,7 @@ import pytest
 from rest_framework.throttling import SimpleRateThrottle
 
 from clients.models import AuditLogEntry, Job, WebhookSubscription
+from diagnostics.builtin import builtin_sync
 from diagnostics.models import DiagnosticTemplate
 from diagnostics.services import run_start
 from metrics.catalogue import catalogue_sync
@@ -85,8 +86,11 @@ parameters = {{ "path.id" = "{entry}" }}
 
 @pytest.fixture
 def tenant():
+    # A transactional test's flush (another drill, a worker test) emptied what migrations wrote.
     if not Metric.objects.filter(consultancy=None).exists():
-        catalogue_sync(Metric)  # a transactional test's flush emptied the catalogue
+        catalogue_sync(Metric)
+    if not DiagnosticTemplate.objects.filter(consultancy=None).exists():
+        builtin_sync(DiagnosticTemplate)
     client = ClientFactory()
     document = plan_document()
     document["milestones"].append(
