@@ -277,6 +277,9 @@ class Row:
     must: Decimal | None
     stretch: Decimal | None
     cells: list[Cell]
+    # What its formula gives from its drivers' actuals, when that is over 1% off its own
+    # actual: scenarios work from the drivers, so a reader sees where a jump comes from.
+    modelled: Decimal | None = None
 
 
 @dataclass
@@ -291,6 +294,34 @@ class Column:
 class Comparison:
     columns: list[Column]
     rows: list[Row]
+
+    @property
+    def modelled(self) -> bool:
+        return any(row.modelled is not None for row in self.rows)
+
+
+MODELLED_GAP = Decimal("0.01")
+
+
+def _modelled(plan: Plan, period, nodes, base: dict, memo: dict) -> dict[str, Decimal]:
+    """Each KPI with a formula over its drivers as that formula gives it from the drivers'
+    actuals, where that is more than 1% off its own actual."""
+    actuals = {row["kpi"]: row["base"] for row in base["result"]["nodes"]}
+    solvable = set(planning.solvable_kpis(nodes))
+    leaves = [
+        {"kpi": key, "value": value}
+        for key, value in actuals.items()
+        if key not in solvable and value is not None
+    ]
+    worked = planning.plan_scenario(plan=plan, period=period, changes=leaves, memo=memo)
+    found = {}
+    for row in worked["result"]["nodes"]:
+        actual, value = actuals.get(row["kpi"]), row["scenario"]
+        if row["kpi"] not in solvable or actual is None or value is None or actual == 0:
+            continue
+        if abs(value - actual) > abs(actual) * MODELLED_GAP:
+            found[row["kpi"]] = value
+    return found
 
 
 def comparison(
@@ -310,6 +341,7 @@ def comparison(
     by_key = {node.key: node for node in nodes}
     memo = {} if memo is None else memo
     base = planning.plan_scenario(plan=plan, period=period, changes=[], memo=memo)
+    modelled = _modelled(plan, period, nodes, base, memo)
     documents = []
     if saved:
         documents = [
@@ -370,6 +402,7 @@ def comparison(
                 must=first_kgi.get("must_target"),
                 stretch=first_kgi.get("stretch_target"),
                 cells=cells,
+                modelled=modelled.get(node.key),
             )
         )
     return Comparison(columns, rows)

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from clients.models import AuditLogEntry
+from metrics.services import measurements_upsert
 from plans.models import Scenario
 from tests.clients.factories import client_member, member
 from tests.plans.conftest import sales_plan  # noqa: F401 - the fixture
@@ -238,3 +239,20 @@ def test_a_what_if_value_that_is_not_a_number_is_named(viewer, sales_plan):  # n
     assert answer.status_code == 200
     lever = next(lever for lever in answer.context["what_if"].levers if lever.kpi == "visitors")
     assert lever.error.startswith("Type a number")
+
+
+def test_a_goal_measured_apart_from_its_drivers_shows_what_they_give(consultant, sales_plan):  # noqa: F811
+    # September's sales as measured: ¥900,000, while 800 customers x ¥1,250 give ¥1,000,000.
+    measurements_upsert(
+        client=sales_plan.client,
+        rows=[{"metric": "revenue", "period": "2026-09", "value": 900_000}],
+        actor=None,
+    )
+    comparison = consultant.get(planning_url(sales_plan)).context["comparison"]
+
+    rows = {row.kpi: row for row in comparison.rows}
+    assert rows["sales"].cells[0].value == Decimal(900_000)
+    assert rows["sales"].modelled == Decimal(1_000_000)
+    assert rows["customers"].modelled is None  # 2,000 x 40% = 800, as measured
+    text = _text(consultant.get(planning_url(sales_plan)))
+    assert "≈ ¥1,000,000 from its drivers" in text
