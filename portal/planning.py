@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.utils.translation import get_language
@@ -18,8 +18,8 @@ from metrics.display import input_affixes
 from metrics.models import Metric
 from metrics.periods import Period
 from metrics.templatetags.metrics_display import metric_name
-from plans.admin.editor import as_percent, from_percent, typed_number
-from plans.models import Plan, Scenario
+from plans.admin.editor import as_percent, from_percent, read_number, typed_number
+from plans.models import Scenario
 from plans.services import planning
 from portal.selectors import ClientPage
 
@@ -31,16 +31,14 @@ class Typed(ValueError):
 
 
 def typed_value(text: str, unit: str) -> Decimal | None:
-    """The value a person typed for a metric of ``unit``: a ratio as a percentage (15 → 0.15),
-    anything else as it is; blank is None. Raises ``Typed``."""
+    """The value a person typed for a metric of ``unit``, read as the plan editor reads it
+    (``read_number``; thousands separators are dropped first): a ratio as a percentage
+    (15 → 0.15), anything else as it is; blank is None. Raises ``Typed``."""
     text = (text or "").strip().replace(",", "")
     if not text:
         return None
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise Typed(_("Type a number, like 1500 or 12.5.")) from None
-    if not number.is_finite() or abs(number.adjusted()) > LARGEST_EXPONENT:
+    number = read_number(text)
+    if number is None or abs(number.adjusted()) > LARGEST_EXPONENT:
         raise Typed(_("Type a number, like 1500 or 12.5."))
     return Decimal(from_percent(str(number))) if unit == "ratio" else number
 
@@ -108,10 +106,10 @@ class WalkDown:
         }
 
 
-def walk_down(page: ClientPage, plan: Plan, query) -> WalkDown:
+def walk_down(page: ClientPage, planner: planning.Planner, query) -> WalkDown:
     """The solve form read from ``query`` (a QueryDict: kpi, target, period, basis, path…) and
     its answer: a level per step walked down, each with what its drivers would need."""
-    nodes = planning.plan_planning_nodes(plan)
+    nodes = planner.nodes
     by_key = {node.key: node for node in nodes}
     solvable = planning.solvable_kpis(nodes)
     found = WalkDown(choices=[(key, _metric(page, by_key[key])) for key in solvable])
@@ -122,16 +120,17 @@ def walk_down(page: ClientPage, plan: Plan, query) -> WalkDown:
     found.period_text = (query.get("period") or "").strip()
     found.target_text = (query.get("target") or "").strip()
     found.path = [key for key in query.getlist("path") if key in by_key]
-    unit = _metric(page, by_key[found.kpi]).unit
-    found.affixes = _affixes(page, _metric(page, by_key[found.kpi]))
+    metric = _metric(page, by_key[found.kpi])
+    found.affixes = _affixes(page, metric)
     try:
-        target = typed_value(found.target_text, unit)
+        target = typed_value(found.target_text, metric.unit)
     except Typed as exc:
         found.errors["target"] = str(exc)
         return found
     try:
         answer = planning.plan_walk_down(
-            plan=plan,
+            plan=planner.plan,
+            planner=planner,
             kpi=found.kpi,
             target=target,
             period=found.period_text or None,
@@ -142,10 +141,10 @@ def walk_down(page: ClientPage, plan: Plan, query) -> WalkDown:
         found.errors[exc.field if exc.field in ("target", "period") else "kpi"] = exc.message
         return found
     found.period = Period.parse(answer["period"])
-    found.target_text = found.target_text or shown_typed(answer["target"], unit)
-    chosen_at = {level_index: key for level_index, key in enumerate(found.path)}
+    found.target_text = found.target_text or shown_typed(answer["target"], metric.unit)
     for index, level in enumerate(answer["levels"]):
         drivers = []
+        chosen = found.path[index] if index < len(found.path) else None
         for row in level["alternatives"]:
             walk = [*found.path[:index], row["kpi"]]
             drivers.append(
@@ -156,9 +155,8 @@ def walk_down(page: ClientPage, plan: Plan, query) -> WalkDown:
                     required=row["required"],
                     change_pct=row["change_pct"],
                     feasible=row["feasible"],
-                    chosen=chosen_at.get(index) == row["kpi"],
-                    walk_query=urlencode({**found.query, "target": found.target_text})
-                    + "".join(f"&{urlencode({'path': key})}" for key in walk),
+                    chosen=chosen == row["kpi"],
+                    walk_query=urlencode([*found.query.items(), *(("path", key) for key in walk)]),
                 )
             )
         found.levels.append(
@@ -181,12 +179,11 @@ def walk_down(page: ClientPage, plan: Plan, query) -> WalkDown:
     return found
 
 
-def named_problems(page: ClientPage, plan: Plan, lines: list[str]) -> list[str]:
+def named_problems(page: ClientPage, planner: planning.Planner, lines: list[str]) -> list[str]:
     """The plan document's problems with ``kpis[2].must`` written as the KPI's name and the
-    target: ``MRR (must)``."""
+    target: ``MRR (must)`` (the document lists the KPIs in the planner's order)."""
     names = {
-        str(index): metric_name(page.metrics[kpi.metric.key])
-        for index, kpi in enumerate(plan.kpis.select_related("metric").order_by("position"))
+        str(index): metric_name(_metric(page, node)) for index, node in enumerate(planner.nodes)
     }
     fields = {"must": _("must"), "stretch": _("stretch")}
 
@@ -219,11 +216,11 @@ class FunnelNeeds:
     stages: list[dict] = field(default_factory=list)  # the service's rows, with "metric" a Metric
 
 
-def funnel_needs(page: ClientPage, plan: Plan, query) -> FunnelNeeds:
+def funnel_needs(page: ClientPage, planner: planning.Planner, query) -> FunnelNeeds:
     """The requirements form read from ``query`` (funnel, funnel_target, funnel_period,
     conversions) and the stage volumes it needs against the month's actuals (default: the
     latest closed month)."""
-    funnels = list(plan.funnels.order_by("position").values_list("key", "name"))
+    funnels = [(funnel.key, funnel.name) for funnel in planner.inputs.funnels]
     found = FunnelNeeds(choices=funnels)
     if not funnels:
         return found
@@ -237,7 +234,8 @@ def funnel_needs(page: ClientPage, plan: Plan, query) -> FunnelNeeds:
     try:
         target = typed_value(found.target_text, "count")
         answer = planning.plan_funnel_requirements(
-            plan=plan,
+            plan=planner.plan,
+            planner=planner,
             funnel=found.funnel,
             target=target,
             # Default: the latest closed month (the month in progress is partial).
@@ -303,17 +301,19 @@ class Comparison:
 MODELLED_GAP = Decimal("0.01")
 
 
-def _modelled(plan: Plan, period, nodes, base: dict, memo: dict) -> dict[str, Decimal]:
+def _modelled(planner: planning.Planner, period, base: dict) -> dict[str, Decimal]:
     """Each KPI with a formula over its drivers as that formula gives it from the drivers'
     actuals, where that is more than 1% off its own actual."""
     actuals = {row["kpi"]: row["base"] for row in base["result"]["nodes"]}
-    solvable = set(planning.solvable_kpis(nodes))
+    solvable = set(planning.solvable_kpis(planner.nodes))
     leaves = [
         {"kpi": key, "value": value}
         for key, value in actuals.items()
         if key not in solvable and value is not None
     ]
-    worked = planning.plan_scenario(plan=plan, period=period, changes=leaves, memo=memo)
+    worked = planning.plan_scenario(
+        plan=planner.plan, period=period, changes=leaves, planner=planner
+    )
     found = {}
     for row in worked["result"]["nodes"]:
         actual, value = actuals.get(row["kpi"]), row["scenario"]
@@ -326,31 +326,29 @@ def _modelled(plan: Plan, period, nodes, base: dict, memo: dict) -> dict[str, De
 
 def comparison(
     page: ClientPage,
-    plan: Plan,
+    planner: planning.Planner,
     *,
     period: Period | None = None,
     saved: bool = True,
     extra: list[dict] | None = None,
-    memo: dict | None = None,
 ) -> Comparison:
     """The base (each KPI's actual in ``period``, default the latest closed month) beside every
     saved scenario of the plan (unless not ``saved``), each KPI a row and each KGI held against
     its must and stretch. ``extra``: unsaved scenario documents (``{"name", "period",
-    "changes"}``) to show as further columns. ``memo`` shares the month's values."""
-    nodes = planning.plan_planning_nodes(plan)
+    "changes"}``) to show as further columns."""
+    plan, nodes = planner.plan, planner.nodes
     by_key = {node.key: node for node in nodes}
-    memo = {} if memo is None else memo
-    base = planning.plan_scenario(plan=plan, period=period, changes=[], memo=memo)
-    modelled = _modelled(plan, period, nodes, base, memo)
+    base = planning.plan_scenario(plan=plan, period=period, changes=[], planner=planner)
+    modelled = _modelled(planner, period, base)
     documents = []
     if saved:
         documents = [
-            (scenario, planning.scenario_document(scenario, memo=memo))
+            (scenario, planning.scenario_document(scenario, planner=planner))
             for scenario in plan.scenarios.order_by("created_at")
         ]
     for document in extra or []:
         outcome = planning.plan_scenario(
-            plan=plan, period=document.get("period"), changes=document["changes"], memo=memo
+            plan=plan, period=document.get("period"), changes=document["changes"], planner=planner
         )
         documents.append((None, {**document, **outcome}))
     columns = [Column(_("Now (the actuals)"), Period.parse(base["period"]), None, [])]
@@ -362,13 +360,7 @@ def comparison(
                 Period.parse(str(document["period"])),
                 scenario,
                 [
-                    (
-                        _metric(page, by_key[change["kpi"]]),
-                        "value" if change.get("value") is not None else "change_pct",
-                        change.get("value")
-                        if change.get("value") is not None
-                        else change.get("change_pct"),
-                    )
+                    (_metric(page, by_key[change["kpi"]]), *_change_of(change))
                     for change in document["changes"]
                     if change["kpi"] in by_key
                 ],
@@ -444,34 +436,29 @@ class WhatIf:
     outcome: Comparison  # now, and with the levers' values
 
 
-def what_if(page: ClientPage, plan: Plan, data=None) -> WhatIf:
+def what_if(page: ClientPage, planner: planning.Planner, data=None) -> WhatIf:
     """The what-if panel, from where the client stands (the latest closed month, as saved
     scenarios): the levers with the values typed in ``data`` (a QueryDict, or None for the
     actuals), and what they make of every KPI; nothing stored."""
-    memo: dict = {}
-    month = planning.latest_month(plan)
-    found, changes = levers(page, plan, month, data, memo)
+    month = planner.latest_month
+    found, changes = levers(page, planner, month, data)
     outcome = comparison(
         page,
-        plan,
+        planner,
         period=month,
         saved=False,
         extra=[{"name": _("What if"), "period": str(month), "changes": changes}],
-        memo=memo,
     )
     return WhatIf(found, outcome)
 
 
 def levers(
-    page: ClientPage, plan: Plan, month: Period, data=None, memo=None
+    page: ClientPage, planner: planning.Planner, month: Period, data=None
 ) -> tuple[list[Lever], list[dict]]:
     """The KPIs a what-if can move — the drivers (KPIs under a formula) with an actual in
     ``month`` — read with the values typed in ``data`` (a QueryDict, or None for the actuals),
     and the changes those values make (``[{"kpi", "value"}]``)."""
-    memo = {} if memo is None else memo
-    if (plan.pk, month) not in memo:
-        memo[plan.pk, month] = planning.month_values(plan=plan, month=month)
-    values, nodes = memo[plan.pk, month]
+    values, nodes = planner.values(month), planner.nodes
     solvable = set(planning.solvable_kpis(nodes))
     found, changes = [], []
     for node in nodes:
@@ -504,18 +491,18 @@ class ScenarioField:
     depth: int
 
 
-def scenario_fields(page: ClientPage, plan: Plan) -> list[ScenarioField]:
+def scenario_fields(page: ClientPage, planner: planning.Planner) -> list[ScenarioField]:
     """One "change by %" field per KPI of the plan, in tree order."""
-    nodes = planning.plan_planning_nodes(plan)
+    nodes = planner.nodes
     by_key = {node.key: node for node in nodes}
     return [ScenarioField(node.key, _metric(page, node), _depth(node, by_key)) for node in nodes]
 
 
-def scenario_changes(plan: Plan, data) -> tuple[list[dict], dict[str, str]]:
+def scenario_changes(planner: planning.Planner, data) -> tuple[list[dict], dict[str, str]]:
     """The changes typed as percentages (``change-<kpi>``: 20 is +20%, -10 is -10%), and the
     fields that are not numbers."""
     changes, errors = [], {}
-    for node in planning.plan_planning_nodes(plan):
+    for node in planner.nodes:
         try:
             percent = typed_value(data.get(f"change-{node.key}", ""), "count")
         except Typed as exc:

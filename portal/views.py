@@ -24,6 +24,7 @@ from diagnostics.selectors import latest_versions, template_for_client, template
 from metrics import display
 from metrics.periods import Granularity, Period, PeriodError
 from plans.selectors import scorecard_rows
+from plans.services.planning import Planner
 from plans.services.recompute.jobs import recompute_job_create
 from portal import planning, questionnaires, selectors
 
@@ -169,11 +170,13 @@ def planning_page(request, page):
     """The scenarios the consultant saved, and the what-if panel: moving a driver shows where
     the KGIs would land (a POST of the panel computes it again; nothing is stored, so anyone who
     may read the client may ask)."""
-    typed = request.POST if request.method == "POST" else None
-    found = planning.what_if(page, page.plan, typed) if page.plan is not None else None
-    if request.method == "POST" and request.htmx:
-        return render(request, "portal/partials/what_if.html", _context(page, what_if=found))
-    comparison = planning.comparison(page, page.plan) if page.plan is not None else None
+    found = comparison = None
+    if page.plan is not None:
+        planner = Planner(page.plan)
+        found = planning.what_if(page, planner, request.POST if request.method == "POST" else None)
+        if request.method == "POST" and request.htmx:
+            return render(request, "portal/partials/what_if.html", _context(page, what_if=found))
+        comparison = planning.comparison(page, planner)
     return render(
         request,
         "portal/planning.html",

@@ -24,7 +24,6 @@ from metrics.periods import Granularity, Period, PeriodError
 from plans import exports
 from plans.admin.forms import problems_of
 from plans.document import DocumentInvalid
-from plans.models import KpiNode
 from plans.services import planning as plans_planning
 from plans.services.recompute.jobs import recompute_job_create
 from portal import planning, questionnaires, selectors
@@ -220,11 +219,12 @@ def client_planning(site, request, client_id):
         "plan": plan,
     }
     if plan is not None:
+        planner = plans_planning.Planner(plan)  # the plan read once for the whole page
         context.update(
-            walk=planning.walk_down(page, plan, request.GET),
-            needs=planning.funnel_needs(page, plan, request.GET),
-            comparison=planning.comparison(page, plan),
-            scenario_fields=planning.scenario_fields(page, plan),
+            walk=planning.walk_down(page, planner, request.GET),
+            needs=planning.funnel_needs(page, planner, request.GET),
+            comparison=planning.comparison(page, planner),
+            scenario_fields=planning.scenario_fields(page, planner),
         )
     request.current_app = site.name
     status = 400 if plan is not None and context["walk"].errors else 200
@@ -248,24 +248,28 @@ def client_planning_apply(site, request, client_id):
         [(name, post.get(name, "")) for name in ("kpi", "target", "period", "basis")]
         + [("path", key) for key in post.getlist("path")]
     )
+    planner = plans_planning.Planner(plan)
+    node = next((node for node in planner.nodes if node.key == post.get("kpi")), None)
     try:
-        unit = page.metrics[plan.kpis.get(key=post.get("kpi")).metric.key].unit
+        if node is None:
+            raise plans_planning.PlanningError("kpi", _("No such KPI."))
         answer = plans_planning.plan_solve(
             plan=plan,
-            kpi=post.get("kpi", ""),
-            target=planning.typed_value(post.get("target", ""), unit),
+            planner=planner,
+            kpi=node.key,
+            target=planning.typed_value(post.get("target", ""), node.unit),
             period=post.get("period") or None,
             basis=post.get("basis") or "actual",
             path=post.getlist("path"),
             apply=post.get("level"),
             actor=page.principal,
         )
-    except (KpiNode.DoesNotExist, planning.Typed) as exc:
-        messages.error(request, str(exc) if isinstance(exc, planning.Typed) else _("No such KPI."))
+    except planning.Typed as exc:
+        messages.error(request, str(exc))
     except plans_planning.PlanningError as exc:
         messages.error(request, exc.message)
     except DocumentInvalid as exc:
-        for line in planning.named_problems(page, plan, problems_of(exc)):
+        for line in planning.named_problems(page, planner, problems_of(exc)):
             messages.error(request, line)
     else:
         level = answer["applied"]["as"]
@@ -284,7 +288,7 @@ def client_scenario_save(site, request, client_id):
         return HttpResponseNotAllowed(["POST"])
     page, plan = _planned_plan(request, client_id)
     name = request.POST.get("name", "").strip()
-    changes, errors = planning.scenario_changes(plan, request.POST)
+    changes, errors = planning.scenario_changes(plans_planning.Planner(plan), request.POST)
     if not name:
         messages.error(request, _("Give the scenario a name."))
     elif errors or not changes:

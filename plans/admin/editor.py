@@ -42,7 +42,7 @@ from metrics.selectors import metrics_for_client
 LARGEST_EXPONENT = 40
 
 
-def _decimal(text) -> Decimal | None:
+def read_number(text) -> Decimal | None:
     """The number as typed, read like the API reads it: no thousands separators (``1,5``
     is not 1.5 nor 15), nothing infinite, nothing absurdly large or small."""
     try:
@@ -70,14 +70,14 @@ def as_percent(value) -> str:
     """A stored fraction as the percentage a person types: 0.15 → ``15``. Exact."""
     if value is None or value == "":
         return ""
-    number = _decimal(value)
+    number = read_number(value)
     return str(value) if number is None else plain_number(_shifted(number, 2))
 
 
 def from_percent(text: str) -> str:
     """A typed percentage as the fraction the document holds: ``15`` → ``0.15``, exactly. Text
     that is not a number is passed on as it is, for the checker to name at its field."""
-    number = _decimal(text)
+    number = read_number(text)
     return text if number is None else plain_number(_shifted(number, -2))
 
 

@@ -29,7 +29,7 @@ from plans.models import Funnel, KpiNode, Milestone, Plan, Scenario
 from plans.selectors import plan_document, plan_with_document
 from plans.services.plans import plan_replace
 from plans.services.recompute.compute import compute_months
-from plans.services.recompute.inputs import Inputs, inputs_of, measurement_rows
+from plans.services.recompute.inputs import inputs_of, measurement_rows
 
 BASES = ("actual", "must", "stretch")
 CONVERSIONS = ("target", "actual")
@@ -65,53 +65,74 @@ def _loaded(plan: Plan) -> Plan:
     )
 
 
-def _nodes(plan: Plan, inputs: Inputs) -> list[planning.PlanningNode]:
-    units = {metric.key: metric.unit for metric in metrics_for_client(plan.client)}
-    return [planning.PlanningNode(tree=node, unit=units[node.metric]) for node in inputs.tree]
+class Planner:
+    """A plan read once for planning: its KPIs as planning nodes, its measurements, and each
+    month's values computed on first use. One per request (or per plan in a list), so a page
+    that walks, sums a funnel and compares scenarios reads the plan once."""
 
-
-def month_values(*, plan: Plan, month: Period) -> tuple[MonthValues, list]:
-    """The plan's values for ``month`` and its planning nodes."""
-    plan = _loaded(plan)
-    inputs = inputs_of(plan, list(metrics_for_client(plan.client)))
-    rows = measurement_rows({plan.client_id: inputs}).get(plan.client_id, [])
-    today = client_today(plan.client)
-    current = Period.containing(Granularity.MONTH, today)
-    # The month asked for, and the plan's months up to it (or up to now), for the latest actual.
-    first = Period.containing(Granularity.MONTH, plan.starts_on)
-    months, cursor = {month}, first
-    while cursor <= min(month, current):
-        months.add(cursor)
-        cursor = cursor.next()
-    computed = {
-        result.month: result
-        for result in compute_months(
-            inputs=inputs,
-            rows=rows,
-            months=sorted(months),
-            today=today,
-            tolerance=plan.client.consultancy.status_tolerance,
-        )
-    }
-    lines = {
-        each: {line["kpi"]: line for line in result.scorecard["lines"]}
-        for each, result in computed.items()
-    }
-    # Actuals come from closed months only: the month in progress holds part of its flows.
-    closed = sorted((m for m in lines if m <= month and m < current), reverse=True)
-    kpis = {}
-    for node in inputs.tree:
-        line = lines[month][node.key]
-        found = (lines[m][node.key]["actual"] for m in closed)
-        actual = next((value for value in found if value is not None), None)
-        kpis[node.key] = (actual, line["must_target"], line["stretch_target"])
-    funnels = {}
-    for spec, report in zip(inputs.funnels, computed[month].reports, strict=False):
-        funnels[spec.key] = [
-            (name, metric, target, stage["conversion"], stage["volume"])
-            for (name, metric, target), stage in zip(spec.stages, report["stages"], strict=True)
+    def __init__(self, plan: Plan):
+        self.plan = _loaded(plan)
+        catalogue = list(metrics_for_client(self.plan.client))
+        self.inputs = inputs_of(self.plan, catalogue)
+        units = {metric.key: metric.unit for metric in catalogue}
+        self.nodes = [
+            planning.PlanningNode(tree=node, unit=units[node.metric]) for node in self.inputs.tree
         ]
-    return MonthValues(month, kpis, funnels), _nodes(plan, inputs)
+        self.today = client_today(self.plan.client)
+        self._rows = None
+        self._values: dict[Period, MonthValues] = {}
+
+    @property
+    def latest_month(self) -> Period:
+        """The month planning starts from by default: the latest closed one."""
+        return Period.containing(Granularity.MONTH, self.today).previous()
+
+    def values(self, month: Period) -> MonthValues:
+        if month not in self._values:
+            self._values[month] = self._compute(month)
+        return self._values[month]
+
+    def _compute(self, month: Period) -> MonthValues:
+        plan, inputs = self.plan, self.inputs
+        if self._rows is None:
+            self._rows = measurement_rows({plan.client_id: inputs}).get(plan.client_id, [])
+        current = Period.containing(Granularity.MONTH, self.today)
+        # The month asked for, and the plan's months up to it (or up to now), for the latest
+        # actual.
+        first = Period.containing(Granularity.MONTH, plan.starts_on)
+        months, cursor = {month}, first
+        while cursor <= min(month, current):
+            months.add(cursor)
+            cursor = cursor.next()
+        computed = {
+            result.month: result
+            for result in compute_months(
+                inputs=inputs,
+                rows=self._rows,
+                months=sorted(months),
+                today=self.today,
+                tolerance=plan.client.consultancy.status_tolerance,
+            )
+        }
+        lines = {
+            each: {line["kpi"]: line for line in result.scorecard["lines"]}
+            for each, result in computed.items()
+        }
+        # Actuals come from closed months only: the month in progress holds part of its flows.
+        closed = sorted((m for m in lines if m <= month and m < current), reverse=True)
+        kpis = {}
+        for node in inputs.tree:
+            line = lines[month][node.key]
+            found = (lines[m][node.key]["actual"] for m in closed)
+            actual = next((value for value in found if value is not None), None)
+            kpis[node.key] = (actual, line["must_target"], line["stretch_target"])
+        funnels = {}
+        for spec, report in zip(inputs.funnels, computed[month].reports, strict=False):
+            funnels[spec.key] = [
+                (name, metric, target, stage["conversion"], stage["volume"])
+                for (name, metric, target), stage in zip(spec.stages, report["stages"], strict=True)
+            ]
+        return MonthValues(month, kpis, funnels)
 
 
 def _month(raw, default: Period) -> Period:
@@ -138,16 +159,14 @@ class _Solving:
         return self.values.kpis[key][self.column]
 
 
-def _solving(plan: Plan, kpi: str, target, period, basis: str) -> _Solving:
-    node = plan.kpis.filter(key=kpi).first()
+def _solving(planner: Planner, kpi: str, target, period, basis: str) -> _Solving:
+    node = next((node for node in planner.inputs.plan.nodes if node.key == kpi), None)
     if node is None:
         raise PlanningError("kpi", _("%(key)s is not a KPI of this plan.") % {"key": kpi})
     if basis not in BASES:
         raise PlanningError("basis", _("One of %(choices)s.") % {"choices": ", ".join(BASES)})
-    month = _month(
-        period, Period.containing(Granularity.MONTH, Period.parse(node.target_period).end)
-    )
-    values, nodes = month_values(plan=plan, month=month)
+    month = _month(period, Period.containing(Granularity.MONTH, node.target_period.end))
+    values, nodes = planner.values(month), planner.nodes
     if target is None:
         target = values.kpis[kpi][1]
         if target is None:
@@ -191,13 +210,15 @@ def plan_solve(
     path=(),
     apply: str | None = None,
     actor: Principal | None = None,
+    planner: Planner | None = None,
 ) -> dict:
     """What each child of ``kpi`` alone would need for ``kpi`` to reach ``target`` in ``period``
     (defaults: the KPI's must at its target period), the other children at ``basis``; and the
     requirement walked down ``path``. With ``apply`` ("must" or "stretch"), ``kpi``'s target
     and each step's requirement become those targets of the plan (``plan_solve_apply``).
-    Raises ``PlanningError`` (or the plan document's ``DocumentInvalid`` when applying)."""
-    solving = _solving(plan, kpi, target, period, basis)
+    Raises ``PlanningError`` (or the plan document's ``DocumentInvalid`` when applying).
+    ``planner``: the plan already read (``Planner``), else it is read here."""
+    solving = _solving(planner or Planner(plan), kpi, target, period, basis)
     answer = _answer(solving, kpi, basis, path)
     if apply is not None:
         answer["applied"] = plan_solve_apply(
@@ -207,13 +228,20 @@ def plan_solve(
 
 
 def plan_walk_down(
-    *, plan: Plan, kpi: str, target=None, period=None, basis: str = "actual", path=()
+    *,
+    plan: Plan,
+    kpi: str,
+    target=None,
+    period=None,
+    basis: str = "actual",
+    path=(),
+    planner: Planner | None = None,
 ) -> dict:
     """``plan_solve``'s answer with ``levels``: the KPI and each step of ``path`` reached with a
     feasible requirement, each with what its own children would need for it (``{"kpi",
     "target", "current", "alternatives"}``), for a person walking the requirement down the
     tree a level at a time. A step without a formula over children ends the walk."""
-    solving = _solving(plan, kpi, target, period, basis)
+    solving = _solving(planner or Planner(plan), kpi, target, period, basis)
     answer = _answer(solving, kpi, basis, path)
     levels = [
         {
@@ -248,12 +276,6 @@ def solvable_kpis(nodes) -> list[str]:
         for node in nodes
         if children.get(node.key) and formula_over_children(node.tree, children[node.key])
     ]
-
-
-def plan_planning_nodes(plan: Plan) -> list[planning.PlanningNode]:
-    """The plan's KPIs as planning nodes (no measurement is read)."""
-    plan = _loaded(plan)
-    return _nodes(plan, inputs_of(plan, list(metrics_for_client(plan.client))))
 
 
 @transaction.atomic
@@ -292,7 +314,13 @@ def plan_solve_apply(*, plan: Plan, answer: dict, level: str, path, actor) -> di
 
 
 def plan_funnel_requirements(
-    *, plan: Plan, funnel: str, target: Decimal | None, period=None, conversions: str = "target"
+    *,
+    plan: Plan,
+    funnel: str,
+    target: Decimal | None,
+    period=None,
+    conversions: str = "target",
+    planner: Planner | None = None,
 ) -> dict:
     """The stage volumes ``funnel`` needs for ``target`` at its last stage in ``period``
     (default: the latest closed month), with the target or the month's actual conversions.
@@ -302,9 +330,9 @@ def plan_funnel_requirements(
         raise PlanningError(
             "conversions", _("One of %(choices)s.") % {"choices": ", ".join(CONVERSIONS)}
         )
-    today = client_today(plan.client)
-    month = _month(period, Period.containing(Granularity.MONTH, today).previous())
-    values, nodes = month_values(plan=plan, month=month)
+    planner = planner or Planner(plan)
+    month = _month(period, planner.latest_month)
+    values, nodes = planner.values(month), planner.nodes
     if funnel not in values.funnels:
         raise PlanningError("funnel", _("%(key)s is not a funnel of this plan.") % {"key": funnel})
     if target is None:
@@ -327,15 +355,13 @@ def plan_funnel_requirements(
     }
 
 
-def plan_scenario(*, plan: Plan, period, changes, memo: dict | None = None) -> dict:
+def plan_scenario(*, plan: Plan, period, changes, planner: Planner | None = None) -> dict:
     """The plan's KPIs in ``period`` with ``changes`` (``[{"kpi", "value"} | {"kpi",
-    "change_pct"}]``) applied and recomputed up the tree; nothing is stored. ``memo`` keeps the
-    plan's month values between calls (several scenarios of one plan and month load them once)."""
-    month = _month(period, latest_month(plan))
-    memo = {} if memo is None else memo
-    if (plan.pk, month) not in memo:
-        memo[plan.pk, month] = month_values(plan=plan, month=month)
-    values, nodes = memo[plan.pk, month]
+    "change_pct"}]``) applied and recomputed up the tree; nothing is stored. ``planner`` keeps
+    the plan read and its month values between calls (several scenarios of one plan)."""
+    planner = planner or Planner(plan)
+    month = _month(period, planner.latest_month)
+    values, nodes = planner.values(month), planner.nodes
     known = {node.key for node in nodes}
     parsed = []
     for index, change in enumerate(changes):
@@ -360,11 +386,6 @@ def plan_scenario(*, plan: Plan, period, changes, memo: dict | None = None) -> d
         lambda key: (values.kpis[key][1], values.kpis[key][2]),
     )
     return {"period": str(month), "result": result}
-
-
-def latest_month(plan: Plan) -> Period:
-    """The month planning starts from by default: the latest closed one."""
-    return Period.containing(Granularity.MONTH, client_today(plan.client)).previous()
 
 
 # --- stored scenarios -------------------------------------------------------------------------
@@ -434,15 +455,20 @@ def scenario_delete(*, scenario: Scenario, actor: Principal | None) -> None:
 
 
 def scenario_documents(scenarios) -> list[dict]:
-    """Scenarios with their outcomes, each plan's month values loaded once."""
-    memo: dict = {}
-    return [scenario_document(scenario, memo=memo) for scenario in scenarios]
+    """Scenarios with their outcomes, each plan read (and each month computed) once."""
+    planners: dict = {}
+    documents = []
+    for scenario in scenarios:
+        if scenario.plan_id not in planners:
+            planners[scenario.plan_id] = Planner(scenario.plan)
+        documents.append(scenario_document(scenario, planner=planners[scenario.plan_id]))
+    return documents
 
 
-def scenario_document(scenario: Scenario, memo: dict | None = None) -> dict:
+def scenario_document(scenario: Scenario, planner: Planner | None = None) -> dict:
     """The scenario with its outcome on today's data."""
     outcome = plan_scenario(
-        plan=scenario.plan, period=scenario.period, changes=scenario.changes, memo=memo
+        plan=scenario.plan, period=scenario.period, changes=scenario.changes, planner=planner
     )
     return {
         "id": scenario.pk,

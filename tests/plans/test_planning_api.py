@@ -176,14 +176,14 @@ def test_storing_a_scenario_needs_the_write_scope(api, sales_plan):
 
 
 def test_a_scenario_without_a_month_is_kept_for_the_latest_closed_one(writer, sales_plan):
-    from plans.services.planning import latest_month
+    from plans.services.planning import Planner
 
     response = writer.post(
         url(sales_plan, "scenarios/"), {"name": "Now", "changes": [{"kpi": "visitors", "value": 1}]}
     )
 
     assert response.status_code == 201, response.content
-    assert response.json()["period"] == str(latest_month(sales_plan))
+    assert response.json()["period"] == str(Planner(sales_plan).latest_month)
 
 
 def test_applying_a_solve_writes_the_targets_through_the_plan(writer, sales_plan):
